@@ -1,0 +1,180 @@
+/**
+ * The ports the use cases need. Adapters implement them (`src/adapters/store`,
+ * `src/adapters/executors`); the app never imports an adapter.
+ */
+import type { AuditDraft, AuditEntry } from '../domain/audit-chain.ts';
+import type { Catalog, Command, HandlerRef } from '../domain/catalog.ts';
+import type { ActionRequest, ParamValue, RequestState } from '../domain/request-model.ts';
+
+export interface Clock {
+  /** Milliseconds since epoch. */
+  now(): number;
+}
+
+export interface Ids {
+  /** A new unique, roughly time-sortable id with the given prefix, e.g. `REQ-01J…`. */
+  next(prefix: string): string;
+}
+
+/** Lower-case hex SHA-256 of a UTF-8 string. */
+export type Sha256 = (s: string) => string;
+
+/** Work the domain decided on, written in the same transaction as the state change. */
+export interface OutboxDraft {
+  /** `execute` runs an approved request; `notify` tells people about a change. */
+  kind: 'execute' | 'notify';
+  /** Unique per effect: a second enqueue with the same key is ignored. */
+  key: string;
+  payload: Record<string, unknown>;
+  /** Not before this time, milliseconds since epoch. */
+  availableAt: number;
+}
+
+export interface OutboxEffect extends OutboxDraft {
+  id: number;
+  /** How many times a worker has claimed it. */
+  attempts: number;
+  /** Milliseconds since epoch. */
+  createdAt: number;
+  lastError?: string;
+}
+
+export interface ReviewItem {
+  id: string;
+  requestId: string;
+  kind: 'break-glass';
+  /** Milliseconds since epoch. */
+  createdAt: number;
+  resolvedBy?: string;
+  resolvedAt?: number;
+  note?: string;
+}
+
+export interface RequestFilter {
+  states?: RequestState[];
+  requester?: string;
+  service?: string;
+  environment?: string;
+  /** Only requests whose id sorts before this one (newest first paging). */
+  before?: string;
+  /** At most this many, newest first. Default 50, at most 500. */
+  limit?: number;
+}
+
+export interface AuditFilter {
+  target?: string;
+  actor?: string;
+  action?: string;
+  /** Only entries with a larger seq. */
+  afterSeq?: number;
+  /** At most this many, oldest first. Default 100, at most 1000. */
+  limit?: number;
+}
+
+export type IdempotencyBegin =
+  | { state: 'new' }
+  | { state: 'in-progress' }
+  | { state: 'mismatch' }
+  | { state: 'done'; status: number; body: string };
+
+/** What one transaction may do. Every method joins the surrounding transaction. */
+export interface StoreTx {
+  /** Reads a request and, on PostgreSQL, locks its row until the transaction ends. */
+  getRequest(id: string): Promise<ActionRequest | undefined>;
+  insertRequest(r: ActionRequest): Promise<void>;
+  /**
+   * Writes `r`, whose `version` must be exactly one more than the stored version;
+   * throws `DomainError('CONFLICT')` otherwise.
+   */
+  updateRequest(r: ActionRequest): Promise<void>;
+  /** Appends entries to the hash chain, in order, and returns them as stored. */
+  appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]>;
+  /** Enqueues effects; a draft whose key already exists is skipped. */
+  enqueue(drafts: readonly OutboxDraft[]): Promise<void>;
+  /** Removes a finished effect. */
+  deleteOutbox(id: number): Promise<void>;
+  insertReviewItem(item: ReviewItem): Promise<void>;
+  resolveReviewItem(id: string, by: string, at: number, note: string): Promise<boolean>;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction; rolls back if it throws. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+
+  getRequest(id: string): Promise<ActionRequest | undefined>;
+  listRequests(filter: RequestFilter): Promise<ActionRequest[]>;
+  /** Pending requests whose `expiresAt` is at or before `now`. */
+  listExpired(now: number, limit: number): Promise<ActionRequest[]>;
+
+  /**
+   * Leases up to `limit` effects that are available at `now` and not leased, for
+   * `leaseMs`. A lease that runs out makes the effect claimable again.
+   */
+  claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxEffect[]>;
+  /** Extends the lease of an effect still being worked on. */
+  renewLease(id: number, until: number): Promise<void>;
+  /** Gives an effect back, to be retried at `availableAt`. */
+  releaseOutbox(id: number, availableAt: number, error: string): Promise<void>;
+  /** Ends every lease at once; only for a single-process store at start-up. */
+  releaseAllLeases(): Promise<void>;
+  countOutbox(): Promise<number>;
+
+  queryAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** Entries with seq >= fromSeq in seq order, at most `limit`. For verification and export. */
+  readAudit(fromSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** The last appended entry as recorded apart from the rows, or undefined when empty. */
+  auditHead(): Promise<{ seq: number; hash: string } | undefined>;
+
+  /** Records the first use of an Idempotency-Key for `scope` (the caller) or reports it. */
+  beginIdempotent(
+    scope: string,
+    key: string,
+    bodyHash: string,
+    now: number,
+  ): Promise<IdempotencyBegin>;
+  finishIdempotent(scope: string, key: string, status: number, body: string): Promise<void>;
+  /** Forgets an in-progress key whose request failed before it was handled. */
+  abandonIdempotent(scope: string, key: string): Promise<void>;
+
+  listReviewItems(openOnly: boolean): Promise<ReviewItem[]>;
+
+  /** True when the store answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** What an executor is asked to run. */
+export interface ExecutionInput {
+  requestId: string;
+  command: Command;
+  handler: HandlerRef;
+  service: string;
+  environment: string;
+  params: Record<string, ParamValue>;
+  requester: string;
+  /** Milliseconds; the executor gives up and reports a timeout after this. */
+  timeoutMs: number;
+}
+
+export interface ExecutionOutcome {
+  ok: boolean;
+  /** The handler's result, JSON-serialised, before redaction and size bounds. */
+  output: string;
+  error?: string;
+  timedOut: boolean;
+}
+
+export interface Executor {
+  run(input: ExecutionInput): Promise<ExecutionOutcome>;
+}
+
+/** Tells people about something, outside the transaction (chat, logs). */
+export interface Notifier {
+  notify(event: { kind: string; requestId?: string; text: string; loud: boolean }): Promise<void>;
+}
+
+/** The catalog in force. Reloading swaps it atomically. */
+export interface CatalogSource {
+  current(): Catalog;
+}
