@@ -44,6 +44,7 @@ const r = spawnSync(
 );
 // One plain closing line that CI can read, from the TAP summary.
 const summary = readFileSync(tap, 'utf8');
-const count = (name) => Number(summary.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
+const count = (name) =>
+  Number([...summary.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
 console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);
 process.exit(r.status ?? 1);

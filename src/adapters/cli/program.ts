@@ -1,0 +1,85 @@
+/**
+ * The `countersign` command line. It only parses arguments and prints; the work is done
+ * by the actions the composition root hands in, over the same settings as the server.
+ */
+import { Command } from 'commander';
+
+export interface CliActions {
+  serve(): Promise<void>;
+  validateConfig(folder: string): Promise<number>;
+  verifyAudit(): Promise<number>;
+  exportAudit(outFile?: string): Promise<number>;
+  explain(text: string, as: string, json: boolean): Promise<number>;
+  ops(text: string, opts: { url: string; token?: string; confirm?: string }): Promise<number>;
+}
+
+/** Re-quotes words the shell split out of quotes: `reason=two words` → `reason="two words"`. */
+export function joinWords(words: readonly string[]): string {
+  return words
+    .map((w) => {
+      if (!/\s/.test(w)) return w;
+      const m = /^([a-z][a-z0-9_-]*=)?([\s\S]*)$/.exec(w);
+      return `${m?.[1] ?? ''}"${(m?.[2] ?? w).replace(/["\\]/g, '\\$&')}"`;
+    })
+    .join(' ');
+}
+
+export function buildProgram(actions: CliActions, setExit: (code: number) => void): Command {
+  const program = new Command('countersign')
+    .description('ChatOps control plane: approvals bound to the exact request, run once, audited.')
+    .showHelpAfterError();
+  const exitWith = (p: Promise<number>) => p.then(setExit);
+
+  program
+    .command('serve')
+    .description('run the server (same as npm start)')
+    .action(() => actions.serve());
+
+  const config = program.command('config').description('the catalog (config as code)');
+  config
+    .command('validate')
+    .argument('<folder>', 'catalog folder')
+    .description('check a catalog folder and print every error with file and line')
+    .action((folder: string) => exitWith(actions.validateConfig(folder)));
+
+  const audit = program.command('audit').description('the hash-chained audit log');
+  audit
+    .command('verify')
+    .description('check the whole chain; names the first changed, removed or reordered entry')
+    .action(() => exitWith(actions.verifyAudit()));
+  audit
+    .command('export')
+    .option('-o, --out <file>', 'write to a file instead of standard output')
+    .description('write every entry as JSON Lines, oldest first')
+    .action((o: { out?: string }) => exitWith(actions.exportAudit(o.out)));
+
+  program
+    .command('policy')
+    .description('policies as code')
+    .command('explain')
+    .argument(
+      '<request...>',
+      'a request in the chat grammar, e.g. deploy checkout-api prod version=1.4.2 ticket=CHG-1',
+    )
+    .requiredOption('--as <person>', 'the person asking')
+    .option('--json', 'print JSON')
+    .description('say what a request would need, without acting')
+    .action((words: string[], o: { as: string; json?: boolean }) =>
+      exitWith(actions.explain(joinWords(words), o.as, o.json ?? false)),
+    );
+
+  program
+    .command('ops')
+    .argument(
+      '<words...>',
+      'the chat grammar: <command> <service> <environment> [name=value …] | approve|deny|cancel <id>',
+    )
+    .option('--url <url>', 'server URL', 'http://127.0.0.1:8080')
+    .option('--token <token>', 'API token (default: $COUNTERSIGN_TOKEN)')
+    .option('--confirm <target>', 'for a destructive approval: type <service>/<environment>')
+    .description('act against a running server, as in chat')
+    .action((words: string[], o: { url: string; token?: string; confirm?: string }) =>
+      exitWith(actions.ops(joinWords(words), o)),
+    );
+  return program;
+}

@@ -1,0 +1,54 @@
+/**
+ * The HTTP server as a factory: tests drive it with `inject()`, only `main.ts` listens.
+ * One port for the API, health, metrics and (later) Slack and the console.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { AppDeps } from '../../app/context.ts';
+import { apiRoutes } from './api-routes.ts';
+import { openApiDocument } from './openapi.ts';
+import { problemOf, sendProblem, toProblem } from './problem.ts';
+
+export interface HttpOptions {
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  metrics: Registry;
+  /** The process's pino logger; request logging is off, errors are logged. */
+  logger: FastifyBaseLogger;
+  /** True once start-up finished (catalog loaded, store migrated, dispatcher running). */
+  ready: () => boolean;
+}
+
+export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const p = toProblem(err, req);
+    if (p.status >= 500) deps.log.error({ err, url: req.url }, 'request failed');
+    return sendProblem(reply, p);
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, {
+      ...problemOf('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`),
+    }),
+  );
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const storeOk = await deps.store.ping();
+    const ready = storeOk && options.ready();
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not ready', store: storeOk });
+  });
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(options.metrics.contentType).send(await options.metrics.metrics()),
+  );
+  const doc = openApiDocument();
+  app.get('/api/openapi.json', async () => doc);
+  app.register(apiRoutes(deps), { prefix: '/api/v1' });
+  return app;
+}

@@ -1,0 +1,156 @@
+/** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the zod schemas. */
+import { z } from 'zod';
+import { ERRORS } from '../../domain/errors.ts';
+import {
+  AmendBody,
+  ApproveBody,
+  AuditQuery,
+  CancelBody,
+  CreateRequestBody,
+  DenyBody,
+  ExplainBody,
+  RequestListQuery,
+  SettleBody,
+} from './api-schemas.ts';
+
+const json = (schema: z.ZodType) => ({
+  'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) },
+});
+const problem = {
+  description: 'A refusal (application/problem+json)',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
+const ok = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+});
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^REQ-' },
+};
+const idemHeader = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', maxLength: 200 },
+  description: 'Retry-safe key: the same key and body replay the first answer.',
+};
+const queryParams = (schema: z.ZodObject) =>
+  Object.keys(schema.shape).map((name) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: { type: 'string' },
+  }));
+
+function post(summary: string, body: z.ZodType, params: object[] = []) {
+  return {
+    summary,
+    parameters: [...params, idemHeader],
+    requestBody: { required: true, content: json(body) },
+    responses: {
+      200: ok('The request as it is now'),
+      401: problem,
+      403: problem,
+      404: problem,
+      409: problem,
+      422: problem,
+    },
+  };
+}
+
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Countersign API', version: '1' },
+    servers: [{ url: '/api/v1' }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'code', 'detail'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            code: { type: 'string', enum: Object.keys(ERRORS) },
+            instance: { type: 'string' },
+          },
+        },
+      },
+    },
+    paths: {
+      '/me': {
+        get: {
+          summary: 'Who the token belongs to',
+          responses: { 200: ok('The person'), 401: problem },
+        },
+      },
+      '/requests': {
+        post: {
+          ...post('Request a catalog command (runs at once when read-only)', CreateRequestBody),
+          responses: {
+            200: ok('A read-only command ran'),
+            201: ok('The request was created'),
+            400: problem,
+            401: problem,
+            403: problem,
+            404: problem,
+            413: problem,
+            422: problem,
+          },
+        },
+        get: {
+          summary: 'List requests, newest first',
+          parameters: queryParams(RequestListQuery),
+          responses: { 200: ok('Requests'), 401: problem },
+        },
+      },
+      '/requests/{id}': {
+        get: {
+          summary: 'One request',
+          parameters: [idParam],
+          responses: { 200: ok('The request'), 401: problem, 404: problem },
+        },
+        patch: post('Change a pending request (voids sign-offs given so far)', AmendBody, [
+          idParam,
+        ]),
+      },
+      '/requests/{id}/approve': {
+        post: post('Give a sign-off bound to the digest you reviewed', ApproveBody, [idParam]),
+      },
+      '/requests/{id}/deny': { post: post('Deny, with a reason', DenyBody, [idParam]) },
+      '/requests/{id}/cancel': {
+        post: post('Withdraw your own pending request', CancelBody, [idParam]),
+      },
+      '/requests/{id}/settle': {
+        post: post('Record the real outcome of an unknown execution', SettleBody, [idParam]),
+      },
+      '/explain': {
+        post: {
+          summary: 'What a request would need, without acting',
+          requestBody: { required: true, content: json(ExplainBody) },
+          responses: { 200: ok('The explanation'), 400: problem, 401: problem },
+        },
+      },
+      '/audit': {
+        get: {
+          summary: 'Query the audit log, oldest first',
+          parameters: queryParams(AuditQuery),
+          responses: { 200: ok('Entries'), 401: problem },
+        },
+      },
+      '/review-items': {
+        get: {
+          summary: 'Open follow-up reviews (break-glass)',
+          responses: { 200: ok('Items'), 401: problem },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * The `Store` port over Kysely, one class for SQLite and PostgreSQL. The SQL lives in the
+ * `*-repo.ts` files; this class adds transactions, the closed check and the mapping of
+ * connection failures to `STORE_UNAVAILABLE`.
+ */
+import { type Kysely, sql } from 'kysely';
+import type {
+  AuditFilter,
+  IdempotencyBegin,
+  OutboxEffect,
+  RequestFilter,
+  ReviewItem,
+  Store,
+  StoreTx,
+} from '../../app/ports.ts';
+import type { AuditEntry } from '../../domain/audit-chain.ts';
+import type { ActionRequest } from '../../domain/request-model.ts';
+import type { AuditPageReader } from './audit-read.ts';
+import { auditHead, queryAudit } from './audit-repo.ts';
+import * as idempotency from './idempotency-repo.ts';
+import * as outbox from './outbox-repo.ts';
+import * as requests from './request-repo.ts';
+import { listReviewItems } from './review-repo.ts';
+import type { Database, Dialect } from './schema.ts';
+import { guardStore, storeUnavailable } from './store-errors.ts';
+import { KyselyStoreTx, type StoreContext } from './store-tx.ts';
+
+export interface KyselyStoreOptions extends StoreContext {
+  db: Kysely<Database>;
+  /** The fast path behind `readAudit`; see `audit-read.ts`. */
+  readAudit: AuditPageReader;
+}
+
+/**
+ * SQLite takes the write lock when the transaction starts (`begin immediate`), so two
+ * processes sharing the file queue on `busy_timeout` instead of failing to upgrade a read
+ * lock. PostgreSQL runs at read committed; rows that must not change underneath are read
+ * `FOR UPDATE`.
+ */
+const BEGIN: Record<Dialect, string> = { sqlite: 'begin immediate', postgres: 'begin' };
+
+export class KyselyStore implements Store {
+  readonly dialect: Dialect;
+  private readonly db: Kysely<Database>;
+  private readonly ctx: StoreContext;
+  private readonly readAuditPage: AuditPageReader;
+  private closed = false;
+
+  constructor(opts: KyselyStoreOptions) {
+    this.db = opts.db;
+    this.dialect = opts.dialect;
+    this.ctx = { dialect: opts.dialect, sha256: opts.sha256, clock: opts.clock };
+    this.readAuditPage = opts.readAudit;
+  }
+
+  /**
+   * Runs `fn` on one connection between BEGIN and COMMIT, rolling back if it throws. On
+   * SQLite the connection is the only one, so `fn` must not call this store's other
+   * methods (it would wait for itself); use the `tx` it is given.
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.guard((db) =>
+      db.connection().execute(async (conn) => {
+        await sql.raw(BEGIN[this.dialect]).execute(conn);
+        try {
+          const result = await fn(new KyselyStoreTx(conn, this.ctx));
+          await sql.raw('commit').execute(conn);
+          return result;
+        } catch (err) {
+          await sql
+            .raw('rollback')
+            .execute(conn)
+            .catch(() => undefined);
+          throw err;
+        }
+      }),
+    );
+  }
+
+  getRequest(id: string): Promise<ActionRequest | undefined> {
+    return this.guard((db) => requests.getRequest(db, id, false));
+  }
+
+  listRequests(filter: RequestFilter): Promise<ActionRequest[]> {
+    return this.guard((db) => requests.listRequests(db, filter));
+  }
+
+  listExpired(now: number, limit: number): Promise<ActionRequest[]> {
+    return this.guard((db) => requests.listExpired(db, now, limit));
+  }
+
+  claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxEffect[]> {
+    return this.guard((db) => outbox.claimOutbox(db, this.dialect, now, limit, leaseMs));
+  }
+
+  renewLease(id: number, until: number): Promise<void> {
+    return this.guard((db) => outbox.renewLease(db, id, until));
+  }
+
+  releaseOutbox(id: number, availableAt: number, error: string): Promise<void> {
+    return this.guard((db) => outbox.releaseOutbox(db, id, availableAt, error));
+  }
+
+  releaseAllLeases(): Promise<void> {
+    return this.guard((db) => outbox.releaseAllLeases(db));
+  }
+
+  countOutbox(): Promise<number> {
+    return this.guard((db) => outbox.countOutbox(db));
+  }
+
+  queryAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    return this.guard((db) => queryAudit(db, filter));
+  }
+
+  /** No upper bound on `limit`: the caller picks a page size it can hold in memory. */
+  readAudit(fromSeq: number, limit: number): Promise<AuditEntry[]> {
+    return this.guard(() => this.readAuditPage(fromSeq, limit));
+  }
+
+  auditHead(): Promise<{ seq: number; hash: string } | undefined> {
+    return this.guard((db) => auditHead(db));
+  }
+
+  beginIdempotent(
+    scope: string,
+    key: string,
+    bodyHash: string,
+    now: number,
+  ): Promise<IdempotencyBegin> {
+    return this.guard((db) => idempotency.beginIdempotent(db, scope, key, bodyHash, now));
+  }
+
+  finishIdempotent(scope: string, key: string, status: number, body: string): Promise<void> {
+    return this.guard((db) => idempotency.finishIdempotent(db, scope, key, status, body));
+  }
+
+  abandonIdempotent(scope: string, key: string): Promise<void> {
+    return this.guard((db) => idempotency.abandonIdempotent(db, scope, key));
+  }
+
+  listReviewItems(openOnly: boolean): Promise<ReviewItem[]> {
+    return this.guard((db) => listReviewItems(db, openOnly));
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await sql`select 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the connections; later calls fail with `STORE_UNAVAILABLE`. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+  }
+
+  private async guard<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    if (this.closed) throw storeUnavailable(new Error('the store is closed'));
+    return guardStore(() => fn(this.db));
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The schema, as numbered forward-only migrations written once for both dialects. A
+ * migration, once released, is never edited: add the next number instead. Column types
+ * that must differ come from `dialect-columns.ts`.
+ */
+import { type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { GENESIS_HASH } from '../../domain/audit-chain.ts';
+import { addIdentityPrimaryKey, addSeqPrimaryKey } from './dialect-columns.ts';
+import type { Dialect } from './schema.ts';
+
+type Db = Kysely<unknown>;
+
+async function createRequests(db: Db): Promise<void> {
+  await db.schema
+    .createTable('requests')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('requester', 'text', (c) => c.notNull())
+    .addColumn('service', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('command', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('requests_state_expires')
+    .on('requests')
+    .columns(['state', 'expires_at'])
+    .execute();
+  await db.schema
+    .createIndex('requests_requester')
+    .on('requests')
+    .columns(['requester', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('requests_service')
+    .on('requests')
+    .columns(['service', 'environment', 'id'])
+    .execute();
+}
+
+async function createAudit(db: Db, dialect: Dialect): Promise<void> {
+  await addSeqPrimaryKey(db.schema.createTable('audit_log'), dialect, 'seq')
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('surface', 'text', (c) => c.notNull())
+    .addColumn('action', 'text', (c) => c.notNull())
+    .addColumn('target', 'text', (c) => c.notNull())
+    .addColumn('params_digest', 'text', (c) => c.notNull())
+    .addColumn('result', 'text', (c) => c.notNull())
+    .addColumn('links', 'text', (c) => c.notNull())
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .addColumn('prev_hash', 'text', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .execute();
+  for (const column of ['target', 'actor', 'action'] as const) {
+    await db.schema
+      .createIndex(`audit_log_${column}`)
+      .on('audit_log')
+      .columns([column, 'seq'])
+      .execute();
+  }
+  await db.schema
+    .createTable('audit_head')
+    .addColumn('id', 'integer', (c) => c.primaryKey().notNull())
+    .addColumn('seq', 'bigint', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull())
+    .execute();
+  // The row always exists, so `SELECT … FOR UPDATE` on it serialises every append,
+  // the first one included.
+  await sql`insert into audit_head (id, seq, hash) values (1, 0, ${GENESIS_HASH})`.execute(db);
+}
+
+async function createOutbox(db: Db, dialect: Dialect): Promise<void> {
+  await addIdentityPrimaryKey(db.schema.createTable('outbox'), dialect, 'id')
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull().unique())
+    .addColumn('payload', 'text', (c) => c.notNull())
+    .addColumn('available_at', 'bigint', (c) => c.notNull())
+    .addColumn('lease_until', 'bigint')
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_error', 'text')
+    .execute();
+  await db.schema
+    .createIndex('outbox_available')
+    .on('outbox')
+    .columns(['available_at', 'id'])
+    .execute();
+}
+
+async function createIdempotency(db: Db): Promise<void> {
+  await db.schema
+    .createTable('idempotency')
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('body_hash', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('status', 'integer')
+    .addColumn('body', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('idempotency_pk', ['scope', 'key'])
+    .execute();
+}
+
+async function createReviewItems(db: Db): Promise<void> {
+  await db.schema
+    .createTable('review_items')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('request_id', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('resolved_by', 'text')
+    .addColumn('resolved_at', 'bigint')
+    .addColumn('note', 'text')
+    .execute();
+}
+
+/** Every migration, by name; names sort in the order they run. */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      async up(db: Db) {
+        await createRequests(db);
+        await createAudit(db, dialect);
+        await createOutbox(db, dialect);
+        await createIdempotency(db);
+        await createReviewItems(db);
+      },
+    },
+  };
+}
+
+async function runMigrator(db: Db, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+/**
+ * Brings the schema up to date; throws the first migration error. On PostgreSQL Kysely
+ * takes an advisory lock and runs each migration in a transaction. On SQLite it does
+ * neither, so the whole run goes inside one `begin immediate`: two processes opening a
+ * fresh file take turns, and a crash mid-way leaves the schema as it was.
+ */
+export async function migrateToLatest(db: Db, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') return runMigrator(db, dialect);
+  await db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      await runMigrator(conn, dialect);
+      await sql`commit`.execute(conn);
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw err;
+    }
+  });
+}

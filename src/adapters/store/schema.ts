@@ -1,0 +1,108 @@
+/**
+ * The tables as Kysely sees them. Every time is an integer in milliseconds since epoch
+ * (`bigint` on PostgreSQL, read back as a JS number by the pool's int8 parser). JSON is
+ * stored as text written by `canonicalJson` or `JSON.stringify`, never as jsonb, so both
+ * dialects hand back the exact bytes that were hashed.
+ */
+import type { Generated } from 'kysely';
+
+export interface RequestsTable {
+  /** `REQ-` plus a time-sortable id; ordering by id is ordering by creation. */
+  id: string;
+  state: string;
+  requester: string;
+  service: string;
+  environment: string;
+  command: string;
+  /** Milliseconds since epoch. */
+  created_at: number;
+  /** Milliseconds since epoch; a pending request expires at or after this. */
+  expires_at: number;
+  /** Optimistic-concurrency counter, equal to `doc.version`. */
+  version: number;
+  /** The whole `ActionRequest` as JSON text; the indexed columns above are copies. */
+  doc: string;
+}
+
+export interface AuditLogTable {
+  /** 1, 2, 3, … without gaps. */
+  seq: number;
+  /** Milliseconds since epoch. */
+  at: number;
+  actor: string;
+  surface: string;
+  action: string;
+  target: string;
+  params_digest: string;
+  result: string;
+  /** `canonicalJson(links)`. */
+  links: string;
+  /** `canonicalJson(detail)`. */
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row (id = 1): the last appended entry, or seq 0 and the genesis hash when empty. */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface OutboxTable {
+  /** Never reused, even after the row is deleted. */
+  id: Generated<number>;
+  kind: string;
+  /** Unique per effect. */
+  key: string;
+  /** JSON text. */
+  payload: string;
+  /** Milliseconds since epoch; not claimable before this. */
+  available_at: number;
+  /** Milliseconds since epoch; claimed until this, or null when free. */
+  lease_until: number | null;
+  /** How many times a worker has claimed it. */
+  attempts: number;
+  /** Milliseconds since epoch. */
+  created_at: number;
+  last_error: string | null;
+}
+
+export interface IdempotencyTable {
+  /** The caller the key belongs to. */
+  scope: string;
+  key: string;
+  /** Hex SHA-256 of the request body the key was first used with. */
+  body_hash: string;
+  state: 'in-progress' | 'done';
+  /** HTTP status of the stored response, once done. */
+  status: number | null;
+  /** The stored response body, once done. */
+  body: string | null;
+  /** Milliseconds since epoch. */
+  created_at: number;
+}
+
+export interface ReviewItemsTable {
+  id: string;
+  request_id: string;
+  kind: string;
+  /** Milliseconds since epoch. */
+  created_at: number;
+  resolved_by: string | null;
+  /** Milliseconds since epoch, or null while open. */
+  resolved_at: number | null;
+  note: string | null;
+}
+
+export interface Database {
+  requests: RequestsTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
+  outbox: OutboxTable;
+  idempotency: IdempotencyTable;
+  review_items: ReviewItemsTable;
+}
+
+export type Dialect = 'sqlite' | 'postgres';

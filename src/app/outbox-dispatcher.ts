@@ -1,0 +1,158 @@
+/**
+ * Carries out outbox effects after their transaction committed: runs approved requests
+ * and sends notifications, with leases so a crashed worker's effect is taken up again,
+ * and retries with backoff for effects that fail. Also sweeps expired requests.
+ */
+import type { AppDeps } from './context.ts';
+import { executeRequest } from './execute-request.ts';
+import { expireRequests } from './expire-requests.ts';
+import type { OutboxEffect } from './ports.ts';
+
+export interface DispatcherOptions {
+  /** How long a claimed effect stays leased without renewal, in ms. Default 30 000. */
+  leaseMs?: number;
+  /** Poll interval when nobody wakes the dispatcher, in ms. Default 250. */
+  pollMs?: number;
+  /** Effects handled at once. Default 8. */
+  concurrency?: number;
+  /** Expiry sweep interval, in ms. Default 1000. */
+  sweepMs?: number;
+}
+
+export class OutboxDispatcher {
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly concurrency: number;
+  private readonly sweepMs: number;
+  private running = false;
+  private inFlight = new Set<Promise<void>>();
+  private wakeUp: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private lastSweep = 0;
+
+  constructor(
+    private readonly deps: AppDeps,
+    options: DispatcherOptions = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.pollMs = options.pollMs ?? 250;
+    this.concurrency = options.concurrency ?? 8;
+    this.sweepMs = options.sweepMs ?? 1000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, then waits for effects in hand to finish. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * Handles every effect available now, one at a time, and the ones they enqueue; for
+   * tests and one-shot tools. Returns how many it handled.
+   */
+  async drain(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const claimed = await this.deps.store.claimOutbox(this.deps.clock.now(), 16, this.leaseMs);
+      if (claimed.length === 0) return handled;
+      for (const effect of claimed) await this.handle(effect);
+      handled += claimed.length;
+    }
+  }
+
+  /** Looks for work now instead of at the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.sweep();
+        const free = this.concurrency - this.inFlight.size;
+        const claimed =
+          free > 0
+            ? await this.deps.store.claimOutbox(this.deps.clock.now(), free, this.leaseMs)
+            : [];
+        for (const effect of claimed) this.track(this.handle(effect));
+        if (claimed.length === 0 || free - claimed.length <= 0) await this.idle();
+      } catch (err) {
+        this.deps.log.error({ err }, 'outbox dispatcher cycle failed');
+        await this.idle();
+      }
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.pollMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => {
+      this.inFlight.delete(p);
+      this.wake();
+    });
+  }
+
+  private async sweep(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - this.lastSweep < this.sweepMs) return;
+    this.lastSweep = now;
+    await expireRequests(this.deps);
+  }
+
+  private async handle(effect: OutboxEffect): Promise<void> {
+    const renew = setInterval(
+      () => {
+        this.deps.store
+          .renewLease(effect.id, this.deps.clock.now() + this.leaseMs)
+          .catch((err) => this.deps.log.warn({ err, effect: effect.id }, 'lease renewal failed'));
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
+    try {
+      if (effect.kind === 'execute') await executeRequest(this.deps, effect);
+      else await this.notify(effect);
+    } catch (err) {
+      const delay = Math.min(60_000, 500 * 2 ** Math.min(effect.attempts, 7));
+      this.deps.log.error(
+        { err, effect: effect.id, kind: effect.kind },
+        'outbox effect failed; will retry',
+      );
+      await this.deps.store
+        .releaseOutbox(effect.id, this.deps.clock.now() + delay, String(err))
+        .catch(() => undefined);
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async notify(effect: OutboxEffect): Promise<void> {
+    const p = effect.payload;
+    await this.deps.notifier.notify({
+      kind: String(p.event),
+      ...(p.requestId ? { requestId: String(p.requestId) } : {}),
+      text: `request ${String(p.requestId)} ${String(p.event)} (${String(p.state)})`,
+      loud: p.loud === true,
+    });
+    await this.deps.store.transaction((tx) => tx.deleteOutbox(effect.id));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Use cases over the whole audit log: verify the hash chain and export it as JSON Lines.
+ * Both stream in pages, so a log of millions of entries never sits in memory.
+ */
+
+import type { AuditEntry } from '../domain/audit-chain.ts';
+import { type ChainBreak, ChainVerifier, describeBreak } from '../domain/audit-chain.ts';
+import type { Sha256, Store } from './ports.ts';
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Entries checked before the first break (all of them when ok). */
+  checked: number;
+  break?: ChainBreak;
+  /** A sentence naming the first bad entry. */
+  message: string;
+}
+
+const PAGE = 20_000;
+
+export async function verifyAudit(store: Store, sha256: Sha256): Promise<VerifyReport> {
+  const verifier = new ChainVerifier(sha256);
+  let from = 1;
+  for (;;) {
+    const page = await store.readAudit(from, PAGE);
+    if (page.length === 0 || !verifier.check(page)) break;
+    from = page[page.length - 1]!.seq + 1;
+    if (page.length < PAGE) break;
+  }
+  const broken = verifier.finish(await store.auditHead());
+  if (broken) {
+    return { ok: false, checked: verifier.count, break: broken, message: describeBreak(broken) };
+  }
+  return { ok: true, checked: verifier.count, message: `${verifier.count} entries verified` };
+}
+
+/** Writes every entry, oldest first, one JSON object per line. */
+export async function exportAudit(
+  store: Store,
+  write: (line: string) => void | Promise<void>,
+): Promise<number> {
+  let from = 1;
+  let count = 0;
+  for (;;) {
+    const page: AuditEntry[] = await store.readAudit(from, PAGE);
+    for (const e of page) await write(`${JSON.stringify(e)}\n`);
+    count += page.length;
+    if (page.length < PAGE) return count;
+    from = page[page.length - 1]!.seq + 1;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Environment settings, parsed once at start-up into a frozen, typed object. Nothing else
+ * reads `process.env`. A bad value stops the process with a message naming the variable.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** A secret string whose string and JSON forms are redacted, so it cannot leak into logs. */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '[secret]';
+  }
+  toJSON(): string {
+    return '[secret]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return '[secret]';
+  }
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalSecret = z
+  .string()
+  .min(1)
+  .optional()
+  .transform((v) => (v === undefined ? undefined : new Secret(v)));
+const httpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+const schema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  COUNTERSIGN_CONFIG: z.string().min(1).default('examples/demo'),
+  COUNTERSIGN_DATA: z.string().min(1).default('data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|sqlite:)/, 'must be a postgres:// URL (or sqlite:)')
+    .optional(),
+  SLACK_SIGNING_SECRET: optionalSecret,
+  SLACK_BOT_TOKEN: optionalSecret,
+  SLACK_API_URL: httpUrl.optional(),
+  COUNTERSIGN_INGEST_TOKEN: optionalSecret,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long a worker holds an outbox effect without renewing it, in ms. */
+  COUNTERSIGN_OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  /** Largest command output kept, in bytes, after redaction. */
+  COUNTERSIGN_MAX_OUTPUT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(65_536),
+  /** Largest HTTP request body, in bytes. */
+  COUNTERSIGN_BODY_LIMIT: z.coerce.number().int().min(1024).max(50_000_000).default(1_048_576),
+});
+
+export interface Settings {
+  port: number;
+  host: string;
+  /** Absolute path of the catalog folder. */
+  configDir: string;
+  /** Absolute path of the data folder (SQLite file, demo state). */
+  dataDir: string;
+  databaseUrl?: string;
+  slack: { signingSecret?: Secret; botToken?: Secret; apiUrl?: string };
+  ingestToken?: Secret;
+  logLevel: string;
+  outboxLeaseMs: number;
+  maxOutputBytes: number;
+  bodyLimit: number;
+}
+
+export class SettingsError extends Error {
+  readonly code = 'SETTINGS_INVALID';
+}
+
+/** Parses the environment; throws `SettingsError` naming every bad variable. */
+export function parseSettings(
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Readonly<Settings> {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = schema.safeParse(blankless);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new SettingsError(`invalid settings:\n  ${lines.join('\n  ')}`);
+  }
+  const s = parsed.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  return Object.freeze({
+    port: s.PORT,
+    host: s.HOST,
+    configDir: abs(s.COUNTERSIGN_CONFIG),
+    dataDir: abs(s.COUNTERSIGN_DATA),
+    ...(s.DATABASE_URL?.startsWith('postgres') ? { databaseUrl: s.DATABASE_URL } : {}),
+    slack: Object.freeze({
+      ...(s.SLACK_SIGNING_SECRET ? { signingSecret: s.SLACK_SIGNING_SECRET } : {}),
+      ...(s.SLACK_BOT_TOKEN ? { botToken: s.SLACK_BOT_TOKEN } : {}),
+      ...(s.SLACK_API_URL ? { apiUrl: s.SLACK_API_URL } : {}),
+    }),
+    ...(s.COUNTERSIGN_INGEST_TOKEN ? { ingestToken: s.COUNTERSIGN_INGEST_TOKEN } : {}),
+    logLevel: s.LOG_LEVEL,
+    outboxLeaseMs: s.COUNTERSIGN_OUTBOX_LEASE_MS,
+    maxOutputBytes: s.COUNTERSIGN_MAX_OUTPUT_BYTES,
+    bodyLimit: s.COUNTERSIGN_BODY_LIMIT,
+  });
+}

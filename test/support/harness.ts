@@ -1,0 +1,141 @@
+/**
+ * An app wired as `main.ts` wires it — real store (SQLite in a temp folder, or PostgreSQL),
+ * the demo catalog, the local executor running the demo handlers — but with a clock the test
+ * controls and no socket: requests go through Fastify's `inject()`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import { LocalExecutor } from '../../src/adapters/executors/local-executor.ts';
+import { buildApp } from '../../src/adapters/http/build-app.ts';
+import { logNotifier } from '../../src/adapters/log-notifier.ts';
+import { createLogger } from '../../src/adapters/logger.ts';
+import { openStore } from '../../src/adapters/store/open-store.ts';
+import { createIds, sha256hex } from '../../src/adapters/system.ts';
+import type { AppDeps } from '../../src/app/context.ts';
+import { OutboxDispatcher } from '../../src/app/outbox-dispatcher.ts';
+import type { Notifier, Store } from '../../src/app/ports.ts';
+import { loadCatalogOrThrow } from '../../src/config/load-catalog.ts';
+import type { Catalog } from '../../src/domain/catalog.ts';
+
+export const DEMO_DIR = resolve(import.meta.dirname, '../../examples/demo');
+
+/** Wednesday 2026-11-25 12:00 UTC: inside the demo's prod change window. */
+export const WEDNESDAY_NOON = Date.UTC(2026, 10, 25, 12, 0);
+/** Saturday 2026-11-28 12:00 UTC: outside it. */
+export const SATURDAY_NOON = Date.UTC(2026, 10, 28, 12, 0);
+
+export class TestClock {
+  constructor(public t: number) {}
+  now = () => this.t;
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+export interface Answer {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected field by field
+  json: any;
+  headers: Record<string, unknown>;
+}
+
+export interface Harness {
+  deps: AppDeps;
+  app: FastifyInstance;
+  store: Store;
+  clock: TestClock;
+  dispatcher: OutboxDispatcher;
+  dataDir: string;
+  notifications: Parameters<Notifier['notify']>[0][];
+  api(
+    method: 'GET' | 'POST' | 'PATCH',
+    url: string,
+    as: string | undefined,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+export async function harness(
+  opts: { databaseUrl?: string; catalog?: Catalog; at?: number } = {},
+): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
+  const clock = new TestClock(opts.at ?? WEDNESDAY_NOON);
+  const catalog = opts.catalog ?? (await loadCatalogOrThrow(DEMO_DIR));
+  const store = await openStore({
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+    dataDir,
+    sha256: sha256hex,
+    clock,
+  });
+  const log = createLogger('silent');
+  const notifications: Harness['notifications'] = [];
+  const inner = logNotifier(log);
+  const deps: AppDeps = {
+    store,
+    catalog: { current: () => catalog },
+    clock,
+    ids: createIds(clock),
+    sha256: sha256hex,
+    executor: new LocalExecutor({
+      catalogRoot: catalog.root,
+      env: { COUNTERSIGN_DEMO_STATE: join(dataDir, 'demo-state.json') },
+    }),
+    notifier: {
+      async notify(e) {
+        notifications.push(e);
+        await inner.notify(e);
+      },
+    },
+    log,
+    limits: { maxOutputBytes: 65_536, previewTimeoutMs: 10_000 },
+  };
+  const dispatcher = new OutboxDispatcher(deps, { leaseMs: 5_000 });
+  const app = buildApp(deps, {
+    bodyLimit: 1_048_576,
+    metrics: new Registry(),
+    logger: log,
+    ready: () => true,
+  });
+  await app.ready();
+  return {
+    deps,
+    app,
+    store,
+    clock,
+    dispatcher,
+    dataDir,
+    notifications,
+    async api(method, url, as, body, headers = {}) {
+      const res = await app.inject({
+        method,
+        url,
+        headers: {
+          ...(as ? { authorization: `Bearer cs_demo_${as}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined
+          ? {}
+          : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      let json: unknown;
+      try {
+        json = res.json();
+      } catch {
+        json = res.body;
+      }
+      return { status: res.statusCode, json, headers: res.headers };
+    },
+    async close() {
+      await dispatcher.stop();
+      await app.close();
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
