@@ -75,7 +75,7 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
   );
   // The embedded store belongs to this one process, so a lease left by a killed
   // predecessor can be taken back at once instead of waiting for it to run out.
-  if (store.dialect === 'sqlite') await store.releaseAllLeases();
+  if (store.dialect === 'sqlite' && settings.worker) await store.releaseAllLeases();
   const dispatcher = new OutboxDispatcher(deps, { leaseMs: settings.outboxLeaseMs });
   deps.wakeDispatcher = () => dispatcher.wake();
   let ready = false;
@@ -86,7 +86,10 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
     ready: () => ready,
   });
   await app.listen({ port: settings.port, host: settings.host });
-  dispatcher.start();
+  if (settings.worker) {
+    deps.executor.warm?.();
+    dispatcher.start();
+  }
   ready = true;
   log.info(
     {
@@ -100,6 +103,7 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
     ready = false;
     await app.close();
     await dispatcher.stop();
+    await deps.executor.close?.();
     await store.close();
   };
 }
@@ -129,6 +133,7 @@ async function withComposed<T>(fn: (c: Composed) => Promise<T>): Promise<T> {
   try {
     return await fn(c);
   } finally {
+    await c.deps.executor.close?.();
     await c.store.close();
   }
 }

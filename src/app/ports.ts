@@ -166,7 +166,12 @@ export interface ExecutionOutcome {
 }
 
 export interface Executor {
+  /** Never rejects: a failure is an outcome with `ok: false`. */
   run(input: ExecutionInput): Promise<ExecutionOutcome>;
+  /** Prepares workers ahead of the first run, if the executor keeps any. */
+  warm?(): void;
+  /** Stops workers; runs in progress are abandoned. */
+  close?(): Promise<void>;
 }
 
 /** Tells people about something, outside the transaction (chat, logs). */

@@ -263,7 +263,8 @@ async function runPreview(
     };
   }
   try {
-    const parsed = JSON.parse(outcome.output) as { changes?: unknown };
+    // The result is the first line; the handler's logs may follow it.
+    const parsed = JSON.parse(outcome.output.split('\n', 1)[0] ?? '') as { changes?: unknown };
     if (!Array.isArray(parsed.changes)) throw new Error('no changes list');
     const changes = parsed.changes
       .slice(0, 50)

@@ -54,6 +54,8 @@ const schema = z.object({
   COUNTERSIGN_OUTBOX_LEASE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** Largest command output kept, in bytes, after redaction. */
   COUNTERSIGN_MAX_OUTPUT_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(65_536),
+  /** `off` runs the API without the outbox worker (API-only replicas, maintenance). */
+  COUNTERSIGN_WORKER: z.enum(['on', 'off']).default('on'),
   /** Largest HTTP request body, in bytes. */
   COUNTERSIGN_BODY_LIMIT: z.coerce.number().int().min(1024).max(50_000_000).default(1_048_576),
 });
@@ -70,6 +72,8 @@ export interface Settings {
   ingestToken?: Secret;
   logLevel: string;
   outboxLeaseMs: number;
+  /** Whether this process runs the outbox worker (executions, notifications, expiry). */
+  worker: boolean;
   maxOutputBytes: number;
   bodyLimit: number;
 }
@@ -105,6 +109,7 @@ export function parseSettings(
     ...(s.COUNTERSIGN_INGEST_TOKEN ? { ingestToken: s.COUNTERSIGN_INGEST_TOKEN } : {}),
     logLevel: s.LOG_LEVEL,
     outboxLeaseMs: s.COUNTERSIGN_OUTBOX_LEASE_MS,
+    worker: s.COUNTERSIGN_WORKER === 'on',
     maxOutputBytes: s.COUNTERSIGN_MAX_OUTPUT_BYTES,
     bodyLimit: s.COUNTERSIGN_BODY_LIMIT,
   });

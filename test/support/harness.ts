@@ -16,7 +16,7 @@ import { openStore } from '../../src/adapters/store/open-store.ts';
 import { createIds, sha256hex } from '../../src/adapters/system.ts';
 import type { AppDeps } from '../../src/app/context.ts';
 import { OutboxDispatcher } from '../../src/app/outbox-dispatcher.ts';
-import type { Notifier, Store } from '../../src/app/ports.ts';
+import type { CatalogSource, Notifier, Store } from '../../src/app/ports.ts';
 import { loadCatalogOrThrow } from '../../src/config/load-catalog.ts';
 import type { Catalog } from '../../src/domain/catalog.ts';
 
@@ -61,11 +61,21 @@ export interface Harness {
 }
 
 export async function harness(
-  opts: { databaseUrl?: string; catalog?: Catalog; at?: number } = {},
+  opts: {
+    databaseUrl?: string;
+    catalog?: Catalog;
+    at?: number;
+    /**
+     * The catalog in force, asked on every use, so a test can swap it (a reload) while
+     * requests are in flight. Overrides `catalog`; its first answer picks the executor's root.
+     */
+    catalogSource?: CatalogSource;
+  } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
   const clock = new TestClock(opts.at ?? WEDNESDAY_NOON);
-  const catalog = opts.catalog ?? (await loadCatalogOrThrow(DEMO_DIR));
+  const catalog =
+    opts.catalogSource?.current() ?? opts.catalog ?? (await loadCatalogOrThrow(DEMO_DIR));
   const store = await openStore({
     ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
     dataDir,
@@ -77,7 +87,7 @@ export async function harness(
   const inner = logNotifier(log);
   const deps: AppDeps = {
     store,
-    catalog: { current: () => catalog },
+    catalog: opts.catalogSource ?? { current: () => catalog },
     clock,
     ids: createIds(clock),
     sha256: sha256hex,
@@ -133,6 +143,7 @@ export async function harness(
     },
     async close() {
       await dispatcher.stop();
+      await deps.executor.close?.();
       await app.close();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });

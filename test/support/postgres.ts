@@ -112,8 +112,21 @@ async function startCluster(bin: string): Promise<TestPostgres> {
     else spawnSync(argv[0] as string, argv.slice(1));
     rmSync(dir, { recursive: true, force: true });
   };
-  // A test process that ends without calling cleanup still leaves no server behind.
+  // A test process that ends, or is interrupted, without calling cleanup still leaves
+  // no server behind. On a signal the default action (exit) follows once it has run.
+  const onSignal = (signal: NodeJS.Signals) => {
+    forget();
+    stop();
+    process.kill(process.pid, signal);
+  };
+  const forget = () => {
+    process.removeListener('exit', stop);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
   process.once('exit', stop);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await pgCommand(bin, 'initdb', [
       ...['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8'],
@@ -126,12 +139,12 @@ async function startCluster(bin: string): Promise<TestPostgres> {
       async cleanup() {
         if (stopped) return;
         stopped = true;
-        process.removeListener('exit', stop);
+        forget();
         stop();
       },
     };
   } catch (err) {
-    process.removeListener('exit', stop);
+    forget();
     const log = existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8') : '';
     stop();
     throw new Error(`could not start a test PostgreSQL cluster: ${String(err)}\n${log}`);

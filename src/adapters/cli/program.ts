@@ -27,7 +27,11 @@ export function joinWords(words: readonly string[]): string {
 export function buildProgram(actions: CliActions, setExit: (code: number) => void): Command {
   const program = new Command('countersign')
     .description('ChatOps control plane: approvals bound to the exact request, run once, audited.')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // A usage error (missing argument, unknown option) exits 2, as a grammar error in `ops`
+    // does, so scripts can tell it from a refusal (1); help and --version still exit 0.
+    // Set before the subcommands are added, which inherit it.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   const exitWith = (p: Promise<number>) => p.then(setExit);
 
   program

@@ -32,11 +32,10 @@ function post(message: WorkerMessage): void {
   port?.postMessage(message);
 }
 
-/** Forwards one console call's text for the current job, within its byte budget. */
-function captureLog(text: string): void {
+/** Forwards text written to stdout or stderr for the current job, within its byte budget. */
+function captureLog(line: string): void {
   const job = current;
   if (!job) return; // Written between jobs (a stray timer): nobody to attribute it to.
-  const line = `${text}\n`;
   const bytes = utf8Length(line);
   if (bytes <= job.budget) {
     job.budget -= bytes;
@@ -53,8 +52,17 @@ function captureLog(text: string): void {
   job.dropped += bytes;
 }
 
-for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
-  console[method] = (...args: unknown[]) => captureLog(format(...args));
+/**
+ * Everything written to stdout and stderr (so `console.*` too) is captured, in the order
+ * written, instead of reaching the server's own log stream.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    captureLog(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    if (done) queueMicrotask(done);
+    return true;
+  }) as typeof stream.write;
 }
 
 /** Imports a module, describing a failure by the module's catalog-relative name only. */

@@ -9,6 +9,7 @@ import { redactAndBound, utf8Length } from '../../domain/redact.ts';
 import type { ParamValue } from '../../domain/request-model.ts';
 import { LOGS_HEADER } from './execution-output.ts';
 import { LocalExecutor, validateStateMachine } from './local-executor.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 const FIXTURES = join(import.meta.dirname, '../../../test/fixtures');
 const DEMO = join(import.meta.dirname, '../../../examples/demo');
@@ -121,6 +122,18 @@ describe('LocalExecutor: lambda-module handlers', () => {
     }
   });
 
+  test('a handler that exhausts its heap fails that run only', async () => {
+    const small = new LocalExecutor({ catalogRoot: FIXTURES, workerHeapMb: 48 });
+    try {
+      const outcome = await small.run(input(lambda('loops', 'hogs'), {}, 20_000));
+      assert.equal(outcome.ok, false);
+      assert.match(outcome.error ?? '', /^WorkerCrashed: .*memory/i);
+      assert.equal((await small.run(input(lambda('echo', 'nothing')))).ok, true);
+    } finally {
+      await small.close();
+    }
+  });
+
   test('a handler that ends its own thread fails that run only', async () => {
     const outcome = await executor.run(input(lambda('loops', 'exits')));
     assert.equal(outcome.ok, false);
@@ -143,6 +156,11 @@ describe('LocalExecutor: lambda-module handlers', () => {
       timedOut: false,
       error: 'Error: boom',
     });
+  });
+
+  test('direct writes to stdout and stderr are captured too', async () => {
+    const outcome = await executor.run(input(lambda('logs', 'writesStreams')));
+    assert.equal(outcome.output, `1\n\n${LOGS_HEADER}\nraw out\nraw err`);
   });
 
   test('the legacy callback form (three parameters)', async () => {
@@ -216,6 +234,38 @@ describe('LocalExecutor: lambda-module handlers', () => {
   test('a bad timeout is refused without running anything', async () => {
     const outcome = await executor.run(input(lambda('echo'), {}, 0));
     assert.deepEqual(outcome, { ok: false, output: '', timedOut: false, error: 'bad timeout: 0' });
+  });
+});
+
+describe('WorkerPool', () => {
+  test('grows under load up to maxWorkers, then retires surplus workers when idle', async () => {
+    const pool = new WorkerPool({ size: 1, maxWorkers: 3, env: {}, heapMb: 64, idleMs: 100 });
+    try {
+      const job = {
+        kind: 'lambda' as const,
+        modulePath: join(FIXTURES, 'handlers/callback.ts'),
+        moduleLabel: 'handlers/callback.ts',
+        exportName: 'handler',
+        event: { service: 's' },
+        context: {
+          awsRequestId: 'r',
+          functionName: 'f',
+          invokedFunctionArn: 'a',
+          memoryLimitInMB: '64',
+        },
+      };
+      const options = { maxLogBytes: 1024, maxResultBytes: 1024, onLog: () => {} };
+      const outcomes = await Promise.all(Array.from({ length: 5 }, () => pool.run(job, options)));
+      assert.ok(outcomes.every((o) => o.status === 'done' && o.result.ok));
+      assert.equal(pool.workerCount, 3);
+      const until = Date.now() + 10_000;
+      while (pool.workerCount > 1 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(pool.workerCount, 1);
+    } finally {
+      await pool.close();
+    }
   });
 });
 
@@ -306,17 +356,18 @@ describe('LocalExecutor: the demo handlers', () => {
   });
 
   test('a deploy visibly changes what status reports', async () => {
-    const status = async () => resultOf((await executor.run(input(lambda('status')))).output);
-    assert.equal(
-      (await status()) instanceof Object && ((await status()) as { version: string }).version,
-      '1.4.1',
-    );
+    const status = async () =>
+      resultOf((await executor.run(input(lambda('status')))).output) as {
+        version: string;
+        previousVersion: string | null;
+      };
+    assert.equal((await status()).version, '1.4.1');
     const preview = await executor.run(input(lambda('deploy-preview'), { version: '1.4.2' }));
     assert.deepEqual(resultOf(preview.output), { changes: ['version 1.4.1 → 1.4.2'] });
     const deploy = await executor.run(input(lambda('deploy'), { version: '1.4.2' }));
     assert.equal(deploy.ok, true, deploy.error);
-    const after = (await status()) as { version: string; previousVersion: string };
-    assert.deepEqual([after.version, after.previousVersion], ['1.4.2', '1.4.1']);
+    const now = await status();
+    assert.deepEqual([now.version, now.previousVersion], ['1.4.2', '1.4.1']);
   });
 
   test('the restart state machine drains, restarts and verifies', async () => {

@@ -72,10 +72,17 @@ export class WorkerPool {
   /** Runs one job on a worker; never rejects. */
   async run(job: WorkerJob, options: JobOptions): Promise<JobOutcome> {
     const { signal } = options;
-    if (signal?.aborted) return { status: 'aborted' };
-    const slot = await this.acquire(signal);
-    if (!slot) return { status: 'aborted' };
-    return await this.dispatch(slot, job, options);
+    for (;;) {
+      if (signal?.aborted) return { status: 'aborted' };
+      const slot = await this.acquire(signal);
+      if (!slot) return { status: 'aborted' };
+      if (signal?.aborted) {
+        this.release(slot);
+        return { status: 'aborted' };
+      }
+      // A worker that died between being handed over and now is skipped.
+      if (this.slots.has(slot)) return await this.dispatch(slot, job, options);
+    }
   }
 
   /** Terminates every worker; waiting and running jobs end as `aborted`. */
@@ -196,14 +203,15 @@ export class WorkerPool {
       return;
     }
     if (this.slots.size > this.options.size) {
-      slot.idleTimer = setTimeout(
-        () => void this.retire(slot, { status: 'aborted' }),
-        this.options.idleMs,
-      );
+      slot.idleTimer = setTimeout(() => this.retireIfSurplus(slot), this.options.idleMs);
       slot.idleTimer.unref();
     }
     slot.worker.unref();
     this.idle.push(slot);
+  }
+
+  private retireIfSurplus(slot: Slot): void {
+    if (this.slots.size > this.options.size) void this.retire(slot, { status: 'aborted' });
   }
 
   /** Stops a worker, ends its job with `outcome`, and restores the warm count. */

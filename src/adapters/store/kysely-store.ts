@@ -3,6 +3,7 @@
  * `*-repo.ts` files; this class adds transactions, the closed check and the mapping of
  * connection failures to `STORE_UNAVAILABLE`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Kysely, sql } from 'kysely';
 import type {
   AuditFilter,
@@ -45,6 +46,8 @@ export class KyselyStore implements Store {
   private readonly ctx: StoreContext;
   private readonly readAuditPage: AuditPageReader;
   private closed = false;
+  /** Set while a `transaction` callback of this store runs; see `assertUsable`. */
+  private readonly openTx = new AsyncLocalStorage<{ open: boolean }>();
 
   constructor(opts: KyselyStoreOptions) {
     this.db = opts.db;
@@ -54,27 +57,39 @@ export class KyselyStore implements Store {
   }
 
   /**
-   * Runs `fn` on one connection between BEGIN and COMMIT, rolling back if it throws. On
-   * SQLite the connection is the only one, so `fn` must not call this store's other
-   * methods (it would wait for itself); use the `tx` it is given.
+   * Runs `fn` on one connection between BEGIN and COMMIT, rolling back if it throws. `fn`
+   * must use the `tx` it is given: calling this store's own methods from inside it throws
+   * (on SQLite they would wait for the transaction's connection forever; on PostgreSQL
+   * they would run outside it and could wait for its locks).
    */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.guard((db) =>
-      db.connection().execute(async (conn) => {
-        await sql.raw(BEGIN[this.dialect]).execute(conn);
-        try {
-          const result = await fn(new KyselyStoreTx(conn, this.ctx));
-          await sql.raw('commit').execute(conn);
-          return result;
-        } catch (err) {
-          await sql
-            .raw('rollback')
-            .execute(conn)
-            .catch(() => undefined);
-          throw err;
-        }
-      }),
-    );
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    this.assertUsable();
+    const scope = { open: true };
+    try {
+      return await this.openTx.run(scope, () =>
+        guardStore(() => this.db.connection().execute((conn) => this.runTx(conn, fn))),
+      );
+    } finally {
+      scope.open = false;
+    }
+  }
+
+  private async runTx<T>(conn: Kysely<Database>, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    const tx = new KyselyStoreTx(conn, this.ctx);
+    await sql.raw(BEGIN[this.dialect]).execute(conn);
+    try {
+      const result = await fn(tx);
+      await sql.raw('commit').execute(conn);
+      return result;
+    } catch (err) {
+      await sql
+        .raw('rollback')
+        .execute(conn)
+        .catch(() => undefined);
+      throw err;
+    } finally {
+      tx.end();
+    }
   }
 
   getRequest(id: string): Promise<ActionRequest | undefined> {
@@ -144,8 +159,8 @@ export class KyselyStore implements Store {
   }
 
   async ping(): Promise<boolean> {
-    if (this.closed) return false;
     try {
+      this.assertUsable();
       await sql`select 1`.execute(this.db);
       return true;
     } catch {
@@ -160,8 +175,16 @@ export class KyselyStore implements Store {
     await this.db.destroy();
   }
 
-  private async guard<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  /** Throws `STORE_UNAVAILABLE` once closed, and a plain error inside own transactions. */
+  private assertUsable(): void {
     if (this.closed) throw storeUnavailable(new Error('the store is closed'));
+    if (this.openTx.getStore()?.open) {
+      throw new Error('Store method called inside one of its own transactions; use the StoreTx');
+    }
+  }
+
+  private async guard<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    this.assertUsable();
     return guardStore(() => fn(this.db));
   }
 }

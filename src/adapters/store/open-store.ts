@@ -59,15 +59,15 @@ async function migrated(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): P
 /**
  * WAL lets readers in other processes (the CLI) run beside the server. synchronous=FULL
  * makes a commit durable before it returns, so an accepted request survives kill -9 and
- * power loss alike.
+ * power loss alike. busy_timeout is in milliseconds.
  */
 function openSqliteFile(dataDir: string): Sqlite.Database {
-  if (dataDir === ':memory:') return new Sqlite(':memory:');
-  mkdirSync(dataDir, { recursive: true });
-  const file = new Sqlite(join(dataDir, SQLITE_FILE));
+  const inMemory = dataDir === ':memory:';
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const file = new Sqlite(inMemory ? ':memory:' : join(dataDir, SQLITE_FILE));
   try {
     file.pragma('busy_timeout = 5000');
-    file.pragma('journal_mode = WAL');
+    if (!inMemory) file.pragma('journal_mode = WAL');
     file.pragma('synchronous = FULL');
     file.pragma('foreign_keys = ON');
   } catch (err) {
@@ -79,7 +79,6 @@ function openSqliteFile(dataDir: string): Sqlite.Database {
 
 async function openSqlite(dataDir: string, sha256: Sha256, clock: Clock): Promise<Store> {
   const file = openSqliteFile(dataDir);
-  if (dataDir === ':memory:') file.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
   await migrated(db, 'sqlite');
   return new KyselyStore({
@@ -106,9 +105,12 @@ async function openPostgres(
   poolSize: number,
 ): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
-  // An idle client whose server went away emits here; without a listener the process
-  // would crash. The pool drops that client and the next query reports the failure.
+  // A client whose server goes away (restart, failover, pg_terminate_backend) emits
+  // 'error', on the pool while idle and on the client while checked out; unheard, either
+  // would crash the process. The failure reaches the caller through its next query, and
+  // the pool drops the broken client when it is released.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrated(db, 'postgres');
   return new KyselyStore({

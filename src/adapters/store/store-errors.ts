@@ -48,7 +48,10 @@ export function isStoreUnavailable(err: unknown): boolean {
 
 /** A `DomainError('STORE_UNAVAILABLE')` whose `cause` is the driver's error. */
 export function storeUnavailable(cause: unknown): DomainError {
-  const e = new DomainError('STORE_UNAVAILABLE');
+  const e = new DomainError(
+    'STORE_UNAVAILABLE',
+    'The store is unavailable; nothing was changed. Try again in a moment.',
+  );
   e.cause = cause;
   return e;
 }

@@ -21,10 +21,23 @@ export interface StoreContext {
 }
 
 export class KyselyStoreTx implements StoreTx {
+  private ended = false;
+
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly conn: Kysely<Database>,
     private readonly ctx: StoreContext,
   ) {}
+
+  /** Called by the store once the transaction has committed or rolled back. */
+  end(): void {
+    this.ended = true;
+  }
+
+  /** The transaction's connection; throws once the transaction is over. */
+  private get db(): Kysely<Database> {
+    if (this.ended) throw new Error('StoreTx used after its transaction ended');
+    return this.conn;
+  }
 
   getRequest(id: string): Promise<ActionRequest | undefined> {
     return getRequest(this.db, id, this.ctx.dialect === 'postgres');
