@@ -148,6 +148,5 @@ function isIanaZone(zone: string): boolean {
 /** An instant with an explicit offset, so a freeze never depends on the server's zone. */
 export const instant = z.iso.datetime({
   offset: true,
-  error:
-    'must be an ISO-8601 date-time with an offset (Z or ±hh:mm), e.g. "2025-12-20T18:00:00Z"',
+  error: 'must be an ISO-8601 date-time with an offset (Z or ±hh:mm), e.g. "2025-12-20T18:00:00Z"',
 });
