@@ -3,7 +3,7 @@
 // Node 20 neither finds .ts files by itself nor expands globs, so the list is built here.
 // Usage: node scripts/run-tests.mjs [substring filter …]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots = ['src', 'test', 'examples'];
@@ -24,7 +24,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 mkdirSync('.tmp', { recursive: true });
-const tap = '.tmp/test-results.tap';
+const tap = `.tmp/test-results-${process.pid}.tap`;
 const r = spawnSync(
   process.execPath,
   [
@@ -44,6 +44,7 @@ const r = spawnSync(
 );
 // One plain closing line that CI can read, from the TAP summary.
 const summary = readFileSync(tap, 'utf8');
+rmSync(tap, { force: true });
 const count = (name) =>
   Number([...summary.matchAll(new RegExp(`^# ${name} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
 console.log(`${count('pass')} passed, ${count('fail')} failed, ${count('skipped')} skipped`);

@@ -111,7 +111,7 @@ describe('cross-reference refusals, each at the line of the offending reference'
 
   it('a handler or preview file that does not exist, and a preview on a read-only command', async () => {
     let dir = await demoWith({
-      'commands.yaml': replace('handlers/restart.ts', 'handlers/restrat.ts'),
+      'commands.yaml': replace('handlers/rollback.ts', 'handlers/restrat.ts'),
     });
     await expectOnly(dir, 'commands.yaml', 'restrat', /"handlers\/restrat\.ts" does not exist/);
     dir = await demoWith({
@@ -134,17 +134,17 @@ describe('cross-reference refusals, each at the line of the offending reference'
 
   it('a handler linked from outside the folder does not count as inside it', async () => {
     const outside = await tempFolder();
-    await writeFile(join(outside, 'restart.ts'), 'export const handler = async () => ({});\n');
+    await writeFile(join(outside, 'rollback.ts'), 'export const handler = async () => ({});\n');
     const dir = await demoWith({});
-    await rm(join(dir, 'handlers/restart.ts'));
-    await symlink(join(outside, 'restart.ts'), join(dir, 'handlers/restart.ts'));
-    await expectOnly(dir, 'commands.yaml', 'handlers/restart.ts', /does not exist in the catalog/);
+    await rm(join(dir, 'handlers/rollback.ts'));
+    await symlink(join(outside, 'rollback.ts'), join(dir, 'handlers/rollback.ts'));
+    await expectOnly(dir, 'commands.yaml', 'handlers/rollback.ts', /does not exist in the catalog/);
   });
 
   it('a state machine handler is checked too', async () => {
     const dir = await demoWith({
       'commands.yaml': replace(
-        'handler: { module: handlers/restart.ts, export: handler }',
+        'handler: { state_machine: state-machines/restart.asl.json, handlers: handlers/restart-steps.ts }',
         'handler: { state_machine: state-machines/missing.asl.json }',
       ),
     });

@@ -325,7 +325,7 @@ describe('malformed and hostile catalog files', () => {
 
   it('refuses a handler path that leaves the catalog folder', async () => {
     const dir = await demoWith({
-      'commands.yaml': replace('handlers/restart.ts', '../outside/restart.ts'),
+      'commands.yaml': replace('handlers/rollback.ts', '../outside/rollback.ts'),
     });
     await expectOnly(dir, 'commands.yaml', 'outside', /inside the catalog folder/);
   });

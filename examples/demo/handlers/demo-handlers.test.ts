@@ -7,7 +7,7 @@ import type { DemoEvent, DemoState } from './demo-state.ts';
 import { handler as deploy } from './deploy.ts';
 import { handler as deployPreview } from './deploy-preview.ts';
 import { handler as flushCache } from './flush-cache.ts';
-import { handler as restart } from './restart.ts';
+import { handlers as restartSteps } from './restart-steps.ts';
 import { handler as rollback } from './rollback.ts';
 import { handler as scale } from './scale.ts';
 import { handler as scalePreview } from './scale-preview.ts';
@@ -90,8 +90,9 @@ describe('demo handlers', () => {
   test('scale, its preview, restart and flush-cache', async () => {
     assert.deepEqual(await scalePreview(event({ replicas: 8 })), { changes: ['replicas 4 → 8'] });
     assert.deepEqual(await scale(event({ replicas: '8' })), { replicas: 8, previousReplicas: 4 });
-    const restarted = (await restart(event())) as { restartedAt: string; replicas: number };
-    assert.equal(restarted.replicas, 8);
+    await restartSteps.Drain(event());
+    const restarted = (await restartSteps.Restart(event())) as { restartedAt: string };
+    assert.deepEqual(await restartSteps.Verify(event()), { healthy: true, version: '1.4.1' });
     assert.deepEqual(await flushCache(event()), { flushed: 1280 });
     const prod = (await stateFile())['checkout-api']?.prod;
     assert.equal(prod?.cacheEntries, 0);

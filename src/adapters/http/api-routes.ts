@@ -8,6 +8,7 @@ import { amendRequest } from '../../app/amend-request.ts';
 import { cancelRequest } from '../../app/cancel-request.ts';
 import type { Actor, AppDeps } from '../../app/context.ts';
 import { approveRequest, denyRequest } from '../../app/decide-approval.ts';
+import { getRequest, listRequests } from '../../app/read-requests.ts';
 import { requestAction } from '../../app/request-action.ts';
 import { settleExecution } from '../../app/settle-execution.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -79,12 +80,12 @@ export function apiRoutes(deps: AppDeps) {
     });
 
     app.get('/requests', async (req) => {
-      actorOf(req);
+      const actor = actorOf(req);
       const q = parse(RequestListQuery, req.query, 'query');
       const states = q.state?.split(',').filter(Boolean);
       if (states?.some((s) => !STATES.has(s)))
         throw new DomainError('INVALID_INPUT', `query.state: unknown state in ${q.state}`);
-      const requests = await deps.store.listRequests({
+      const requests = await listRequests(deps, actor, {
         ...(states ? { states: states as RequestState[] } : {}),
         ...(q.requester ? { requester: q.requester } : {}),
         ...(q.service ? { service: q.service } : {}),
@@ -96,9 +97,7 @@ export function apiRoutes(deps: AppDeps) {
     });
 
     app.get('/requests/:id', async (req) => {
-      actorOf(req);
-      const r = await deps.store.getRequest(idOf(req));
-      if (!r) throw new DomainError('NOT_FOUND', `No request ${idOf(req)}.`);
+      const r = await getRequest(deps, actorOf(req), idOf(req));
       return { request: view(r) };
     });
 

@@ -25,6 +25,18 @@ export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
+    // The router refuses a malformed %-escape or a path segment over 100 characters before
+    // any route runs; answer those as problems too, not with Fastify's own error shape.
+    frameworkErrors: (err, req, reply) => {
+      const p =
+        err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? problemOf(
+              'INVALID_INPUT',
+              'The URL is malformed, or a part of its path is longer than 100 characters.',
+            )
+          : toProblem(err, req);
+      return sendProblem(reply, { ...p, instance: req.url.slice(0, 200) });
+    },
   });
   app.setErrorHandler((err, req, reply) => {
     const p = toProblem(err, req);
