@@ -15,7 +15,13 @@ import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { openStore } from '../src/adapters/store/open-store.ts';
 import type { OutboxDraft, Store } from '../src/app/ports.ts';
-import { type AuditDraft, ChainVerifier, describeBreak } from '../src/domain/audit-chain.ts';
+import {
+  type AuditDraft,
+  ChainVerifier,
+  describeBreak,
+  fromRecord,
+  recordPreimage,
+} from '../src/domain/audit-chain.ts';
 import { DomainError } from '../src/domain/errors.ts';
 import type { ActionRequest } from '../src/domain/request-model.ts';
 import { freshDatabase, testPostgres } from './support/postgres.ts';
@@ -297,6 +303,33 @@ function contract(dialect: 'sqlite' | 'postgres', makeSite: () => Site | Promise
   );
 
   it(
+    'assembles the verification preimage in SQL byte for byte, and the verifier falls back where it cannot',
+    withStore(async (store) => {
+      const plain = draft(1, {
+        actor: 'alice',
+        target: 'REQ-01ÄÖ ✓ 🚀',
+        detail: { note: 'quote " and \\ and \n' },
+      });
+      const awkward = draft(2, { actor: 'line\nbreak\u0001\u2028', result: 'tab\there' });
+      await store.transaction((tx) => tx.appendAudit([plain, awkward, draft(3)]));
+      const sealed = await store.readAuditSealed(1, 10);
+      const records = await store.readAudit(1, 10);
+      assert.deepEqual(
+        sealed.map((r) => r.seq),
+        [1, 2, 3],
+      );
+      for (const i of [0, 2]) {
+        const { hash: _h, ...rest } = records[i]!;
+        assert.equal(sealed[i]!.preimage, recordPreimage(rest), `seq ${i + 1} takes the fast path`);
+      }
+      const { verifyAudit } = await import('../src/app/verify-audit.ts');
+      const report = await verifyAudit(store, sha256);
+      assert.equal(report.ok, true, report.message);
+      assert.equal(report.checked, 3);
+    }),
+  );
+
+  it(
     'chains audit entries whose JSON round-trips to the same hash',
     withStore(async (store) => {
       assert.deepEqual(await store.transaction((tx) => tx.appendAudit([])), []);
@@ -312,7 +345,8 @@ function contract(dialect: 'sqlite' | 'postgres', makeSite: () => Site | Promise
       const more = await store.transaction((tx) => tx.appendAudit([draft(3), draft(4), draft(5)]));
       assert.equal(more[0]?.prevHash, first[1]?.hash);
       assert.deepEqual(await store.auditHead(), { seq: 5, hash: more[2]?.hash });
-      const [read] = await store.readAudit(1, 1);
+      const [record] = await store.readAudit(1, 1);
+      const read = record && fromRecord(record);
       assert.deepEqual(read?.detail, {
         a: { b: true, y: [1, 'é ✓ \u0000', null] },
         big: 2 ** 52,
@@ -609,6 +643,16 @@ describe('store contract: postgres', { skip: server ? false : 'no PostgreSQL ava
   contract('postgres', postgresSite),
 );
 
+/** A test body given a fresh temp folder, removed afterwards whatever happens. */
+const inTempDir = (body: (dir: string) => Promise<void>) => async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-store-'));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
 describe('openStore', () => {
   it('uses an in-memory SQLite for :memory:', async () => {
     const store = await openStore({ dataDir: ':memory:', sha256 });
@@ -618,20 +662,26 @@ describe('openStore', () => {
     await store.close();
   });
 
-  it('creates the data folder and a database in WAL mode', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cs-store-'));
-    const store = await openStore({ dataDir: join(dir, 'a', 'b'), sha256, databaseUrl: 'file:x' });
-    const file = new Sqlite(join(dir, 'a', 'b', 'countersign.db'), { readonly: true });
-    assert.equal(file.pragma('journal_mode', { simple: true }), 'wal');
-    file.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  it(
+    'creates the data folder and a database in WAL mode',
+    inTempDir(async (dir) => {
+      const store = await openStore({
+        dataDir: join(dir, 'a', 'b'),
+        sha256,
+        databaseUrl: 'file:x',
+      });
+      const file = new Sqlite(join(dir, 'a', 'b', 'countersign.db'), { readonly: true });
+      assert.equal(file.pragma('journal_mode', { simple: true }), 'wal');
+      file.close();
+      await store.close();
+    }),
+  );
 
-  it('serialises migrations and appends from two processes on one SQLite file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cs-store-'));
-    const storeModule = new URL('../src/adapters/store/open-store.ts', import.meta.url).href;
-    const child = `
+  it(
+    'serialises migrations and appends from two processes on one SQLite file',
+    inTempDir(async (dir) => {
+      const storeModule = new URL('../src/adapters/store/open-store.ts', import.meta.url).href;
+      const child = `
       import { createHash } from 'node:crypto';
       import { openStore } from ${JSON.stringify(storeModule)};
       const sha256 = (s) => createHash('sha256').update(s).digest('hex');
@@ -646,23 +696,24 @@ describe('openStore', () => {
         });
       }
       await store.close();`;
-    const args = ['--import', 'tsx', '--input-type=module', '-e', child];
-    await Promise.all([run(process.execPath, args), run(process.execPath, args)]);
-    const store = await openStore({ dataDir: dir, sha256 });
-    assert.equal(await verifyChain(store), 40);
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+      const args = ['--import', 'tsx', '--input-type=module', '-e', child];
+      await Promise.all([run(process.execPath, args), run(process.execPath, args)]);
+      const store = await openStore({ dataDir: dir, sha256 });
+      assert.equal(await verifyChain(store), 40);
+      await store.close();
+    }),
+  );
 
-  it('reports an unusable SQLite file as STORE_UNAVAILABLE', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cs-store-'));
-    writeFileSync(
-      join(dir, 'countersign.db'),
-      'this is not a database, just some text '.repeat(200),
-    );
-    await rejectsWith(openStore({ dataDir: dir, sha256 }), 'STORE_UNAVAILABLE');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  it(
+    'reports an unusable SQLite file as STORE_UNAVAILABLE',
+    inTempDir(async (dir) => {
+      writeFileSync(
+        join(dir, 'countersign.db'),
+        'this is not a database, just some text '.repeat(200),
+      );
+      await rejectsWith(openStore({ dataDir: dir, sha256 }), 'STORE_UNAVAILABLE');
+    }),
+  );
 
   it('reports an unreachable PostgreSQL as STORE_UNAVAILABLE', async () => {
     const url = 'postgresql://nobody@127.0.0.1:1/none';

@@ -1,10 +1,11 @@
 /** The real clock, id source and hash function behind the app's ports. */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Clock, Ids, Sha256 } from '../app/ports.ts';
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-export const sha256hex: Sha256 = (s) => createHash('sha256').update(s, 'utf8').digest('hex');
+/** One-shot `crypto.hash`: about twice as fast as `createHash` for audit-sized inputs. */
+export const sha256hex: Sha256 = (s) => hash('sha256', s, 'hex');
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

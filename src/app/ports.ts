@@ -2,7 +2,7 @@
  * The ports the use cases need. Adapters implement them (`src/adapters/store`,
  * `src/adapters/executors`); the app never imports an adapter.
  */
-import type { AuditDraft, AuditEntry } from '../domain/audit-chain.ts';
+import type { AuditDraft, AuditEntry, AuditRecord, SealedAuditRow } from '../domain/audit-chain.ts';
 import type { Catalog, Command, HandlerRef } from '../domain/catalog.ts';
 import type { ActionRequest, ParamValue, RequestState } from '../domain/request-model.ts';
 
@@ -121,8 +121,13 @@ export interface Store {
   countOutbox(): Promise<number>;
 
   queryAudit(filter: AuditFilter): Promise<AuditEntry[]>;
-  /** Entries with seq >= fromSeq in seq order, at most `limit`. For verification and export. */
-  readAudit(fromSeq: number, limit: number): Promise<AuditEntry[]>;
+  /**
+   * Entries with seq >= fromSeq in seq order, at most `limit`, in their stored form
+   * (`links`/`detail` as canonical JSON text). For verification and export.
+   */
+  readAudit(fromSeq: number, limit: number): Promise<AuditRecord[]>;
+  /** The same entries with their hash preimage assembled by the database: verification's fast path. */
+  readAuditSealed(fromSeq: number, limit: number): Promise<SealedAuditRow[]>;
   /** The last appended entry as recorded apart from the rows, or undefined when empty. */
   auditHead(): Promise<{ seq: number; hash: string } | undefined>;
 

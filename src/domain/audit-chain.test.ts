@@ -9,6 +9,7 @@ import {
   chainEntry,
   describeBreak,
   GENESIS_HASH,
+  toRecord,
 } from './audit-chain.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -40,7 +41,7 @@ function chain(n: number): AuditEntry[] {
 
 function verify(entries: AuditEntry[], head?: { seq: number; hash: string }) {
   const v = new ChainVerifier(sha);
-  v.check(entries);
+  v.check(entries.map(toRecord));
   return v.finish(head);
 }
 
@@ -48,8 +49,8 @@ describe('audit chain', () => {
   it('verifies an intact chain and counts it', () => {
     const c = chain(10);
     const v = new ChainVerifier(sha);
-    v.check(c.slice(0, 4));
-    v.check(c.slice(4));
+    v.check(c.slice(0, 4).map(toRecord));
+    v.check(c.slice(4).map(toRecord));
     assert.equal(v.finish({ seq: 10, hash: c[9]!.hash }), undefined);
     assert.equal(v.count, 10);
   });

@@ -36,23 +36,40 @@ export interface AuditEntry extends AuditDraft {
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
+ * An entry as stored: `links` and `detail` as their canonical JSON text. Verification works
+ * on this form, so it hashes exactly the stored bytes without parsing and re-serialising.
+ */
+export interface AuditRecord extends Omit<AuditEntry, 'links' | 'detail'> {
+  linksJson: string;
+  detailJson: string;
+}
+
+/**
  * The exact bytes hashed for an entry. Fields are JSON-encoded one by one and joined by
  * a unit separator, so no field can run into the next and the preimage is stable.
  */
 export function auditPreimage(e: Omit<AuditEntry, 'hash'>): string {
-  return [
-    e.seq,
-    e.at,
-    JSON.stringify(e.actor),
-    JSON.stringify(e.surface),
-    JSON.stringify(e.action),
-    JSON.stringify(e.target),
-    JSON.stringify(e.paramsDigest),
-    JSON.stringify(e.result),
-    canonicalJson(e.links),
-    canonicalJson(e.detail),
-    e.prevHash,
-  ].join('\x1f');
+  return recordPreimage({
+    ...e,
+    linksJson: canonicalJson(e.links),
+    detailJson: canonicalJson(e.detail),
+  });
+}
+
+export function recordPreimage(r: Omit<AuditRecord, 'hash'>): string {
+  return `${r.seq}\x1f${r.at}\x1f${JSON.stringify(r.actor)}\x1f${JSON.stringify(r.surface)}\x1f${JSON.stringify(r.action)}\x1f${JSON.stringify(r.target)}\x1f${JSON.stringify(r.paramsDigest)}\x1f${JSON.stringify(r.result)}\x1f${r.linksJson}\x1f${r.detailJson}\x1f${r.prevHash}`;
+}
+
+/** An entry from its stored form. */
+export function fromRecord(r: AuditRecord): AuditEntry {
+  const { linksJson, detailJson, ...rest } = r;
+  return { ...rest, links: JSON.parse(linksJson), detail: JSON.parse(detailJson) };
+}
+
+/** The stored form of an entry. */
+export function toRecord(e: AuditEntry): AuditRecord {
+  const { links, detail, ...rest } = e;
+  return { ...rest, linksJson: canonicalJson(links), detailJson: canonicalJson(detail) };
 }
 
 export function chainEntry(
@@ -63,6 +80,18 @@ export function chainEntry(
 ): AuditEntry {
   const base = { ...draft, seq, prevHash };
   return { ...base, hash: sha256hex(auditPreimage(base)) };
+}
+
+/**
+ * A row read for fast verification: the store assembled the preimage itself (in SQL), so
+ * only four values cross into JavaScript per entry. Its bytes should equal `recordPreimage`;
+ * where they do not, the verifier re-checks that entry from its fields.
+ */
+export interface SealedAuditRow {
+  seq: number;
+  preimage: string;
+  prevHash: string;
+  hash: string;
 }
 
 export type ChainBreak =
@@ -84,7 +113,7 @@ export class ChainVerifier {
   constructor(private readonly sha256hex: (s: string) => string) {}
 
   /** Returns false once a break is found; later calls do nothing. */
-  check(entries: readonly AuditEntry[]): boolean {
+  check(entries: readonly AuditRecord[]): boolean {
     for (const e of entries) {
       if (this.firstBreak) return false;
       this.firstBreak = this.checkOne(e);
@@ -97,11 +126,36 @@ export class ChainVerifier {
     return !this.firstBreak;
   }
 
-  private checkOne(e: AuditEntry): ChainBreak | undefined {
+  /**
+   * The fast path over sealed rows. Returns the index of the first row whose preimage did
+   * not hash to its stored hash; the caller re-checks that entry from its fields with
+   * `check`, then continues after it. Returns undefined when every row was consumed or a
+   * break was found.
+   */
+  checkSealed(rows: readonly SealedAuditRow[], start = 0): number | undefined {
+    for (let i = start; i < rows.length; i++) {
+      if (this.firstBreak) return undefined;
+      const r = rows[i]!;
+      if (r.seq !== this.expectedSeq) {
+        this.firstBreak = { kind: 'gap', seq: r.seq, expected: this.expectedSeq };
+        return undefined;
+      }
+      if (r.prevHash !== this.prevHash) {
+        this.firstBreak = { kind: 'broken-link', seq: r.seq };
+        return undefined;
+      }
+      if (this.sha256hex(r.preimage) !== r.hash) return i;
+      this.expectedSeq = r.seq + 1;
+      this.prevHash = r.hash;
+      this.count++;
+    }
+    return undefined;
+  }
+
+  private checkOne(e: AuditRecord): ChainBreak | undefined {
     if (e.seq !== this.expectedSeq) return { kind: 'gap', seq: e.seq, expected: this.expectedSeq };
     if (e.prevHash !== this.prevHash) return { kind: 'broken-link', seq: e.seq };
-    const { hash, ...rest } = e;
-    if (this.sha256hex(auditPreimage(rest)) !== hash) return { kind: 'changed', seq: e.seq };
+    if (this.sha256hex(recordPreimage(e)) !== e.hash) return { kind: 'changed', seq: e.seq };
     return undefined;
   }
 

@@ -14,7 +14,7 @@ import type {
   Store,
   StoreTx,
 } from '../../app/ports.ts';
-import type { AuditEntry } from '../../domain/audit-chain.ts';
+import type { AuditEntry, AuditRecord, SealedAuditRow } from '../../domain/audit-chain.ts';
 import type { ActionRequest } from '../../domain/request-model.ts';
 import type { AuditPageReader } from './audit-read.ts';
 import { auditHead, queryAudit } from './audit-repo.ts';
@@ -129,8 +129,12 @@ export class KyselyStore implements Store {
   }
 
   /** No upper bound on `limit`: the caller picks a page size it can hold in memory. */
-  readAudit(fromSeq: number, limit: number): Promise<AuditEntry[]> {
-    return this.guard(() => this.readAuditPage(fromSeq, limit));
+  readAudit(fromSeq: number, limit: number): Promise<AuditRecord[]> {
+    return this.guard(() => this.readAuditPage.records(fromSeq, limit));
+  }
+
+  readAuditSealed(fromSeq: number, limit: number): Promise<SealedAuditRow[]> {
+    return this.guard(() => this.readAuditPage.sealed(fromSeq, limit));
   }
 
   auditHead(): Promise<{ seq: number; hash: string } | undefined> {
