@@ -83,6 +83,12 @@ function suite(name: string, databaseUrl: () => string | undefined) {
       assert.match(res.json.detail, /ticket=.*incident=.*pr=/);
       assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
       assert.deepEqual(await snapshot(h), before);
+      const audit = await h.api('GET', '/api/v1/audit?action=request.refused', 'carol');
+      const last = audit.json.entries.at(-1);
+      assert.deepEqual(
+        [last.actor, last.result, last.target],
+        ['alice', 'LINK_REQUIRED', 'deploy:checkout-api:prod'],
+      );
     });
 
     it('§8.16 refuses self-approval, and §8.17 approval without the approve grant', async () => {

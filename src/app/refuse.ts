@@ -5,6 +5,13 @@
 import type { DomainError } from '../domain/errors.ts';
 import { type Actor, type AppDeps, auditOf } from './context.ts';
 
+const audited = new WeakSet<DomainError>();
+
+/** True when `refuse` already wrote this refusal to the audit log. */
+export function wasAudited(error: DomainError): boolean {
+  return audited.has(error);
+}
+
 export async function refuse(
   deps: AppDeps,
   actor: Actor | { id: string; surface: Actor['surface'] },
@@ -22,5 +29,6 @@ export async function refuse(
       }),
     ]),
   );
+  audited.add(error);
   throw error;
 }

@@ -15,7 +15,7 @@ import { canonicalRequest, isSatisfied } from '../domain/request-lifecycle.ts';
 import type { ActionRequest, Links, ParamValue, Preview } from '../domain/request-model.ts';
 import { type Actor, type AppDeps, auditOf } from './context.ts';
 import { requestCreatedEffects } from './effects.ts';
-import { refuse } from './refuse.ts';
+import { refuse, wasAudited } from './refuse.ts';
 
 export interface RequestActionInput {
   command: string;
@@ -32,7 +32,27 @@ export type RequestActionResult =
   | { kind: 'ran'; command: string; ok: boolean; output: string; error?: string }
   | { kind: 'requested'; request: ActionRequest };
 
+/**
+ * Every refusal is audited (who tried what, and the code), then thrown; a refusal changes
+ * nothing else.
+ */
 export async function requestAction(
+  deps: AppDeps,
+  actor: Actor,
+  input: RequestActionInput,
+): Promise<RequestActionResult> {
+  try {
+    return await decideAndAct(deps, actor, input);
+  } catch (err) {
+    if (err instanceof DomainError && err.status < 500 && !wasAudited(err)) {
+      const target = `${input.command}:${input.service}:${input.environment}`.slice(0, 200);
+      await refuse(deps, actor, 'request.refused', target, err);
+    }
+    throw err;
+  }
+}
+
+async function decideAndAct(
   deps: AppDeps,
   actor: Actor,
   input: RequestActionInput,

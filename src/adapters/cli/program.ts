@@ -13,13 +13,17 @@ export interface CliActions {
   ops(text: string, opts: { url: string; token?: string; confirm?: string }): Promise<number>;
 }
 
-/** Re-quotes words the shell split out of quotes: `reason=two words` → `reason="two words"`. */
+/**
+ * Re-quotes words the shell split out of quotes: `reason=two words` → `reason="two words"`.
+ * A word with spaces that is not `name=value` is a whole line passed as one argument
+ * (`countersign ops "deploy checkout-api prod …"`) and is kept as it is.
+ */
 export function joinWords(words: readonly string[]): string {
   return words
     .map((w) => {
-      if (!/\s/.test(w)) return w;
-      const m = /^([a-z][a-z0-9_-]*=)?([\s\S]*)$/.exec(w);
-      return `${m?.[1] ?? ''}"${(m?.[2] ?? w).replace(/["\\]/g, '\\$&')}"`;
+      const m = /^([a-z][a-z0-9_-]*=)([\s\S]*)$/.exec(w);
+      if (!/\s/.test(w) || !m) return w;
+      return `${m[1]}"${(m[2] ?? '').replace(/["\\]/g, '\\$&')}"`;
     })
     .join(' ');
 }
