@@ -14,6 +14,7 @@ import { buildApp } from './adapters/http/build-app.ts';
 import { logNotifier } from './adapters/log-notifier.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createMetrics } from './adapters/metrics.ts';
+import { allNotifiers, type MountedSlack, mountSlack } from './adapters/slack/mount-slack.ts';
 import { openStore } from './adapters/store/open-store.ts';
 import { createIds, sha256hex, systemClock } from './adapters/system.ts';
 import type { AppDeps } from './app/context.ts';
@@ -85,6 +86,7 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
     logger: log,
     ready: () => ready,
   });
+  const slack = withSlack(app, deps, settings, log);
   await app.listen({ port: settings.port, host: settings.host });
   if (settings.worker) {
     deps.executor.warm?.();
@@ -103,9 +105,40 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
     ready = false;
     await app.close();
     await dispatcher.stop();
+    await slack?.stop();
     await deps.executor.close?.();
     await store.close();
   };
+}
+
+/** Mounts Slack when its secrets are set; notifications then go to Slack and the log. */
+function withSlack(
+  app: ReturnType<typeof buildApp>,
+  deps: AppDeps,
+  settings: Settings,
+  log: Logger,
+): MountedSlack | undefined {
+  const { signingSecret, botToken, apiUrl, appId, teamId } = settings.slack;
+  if (!signingSecret || !botToken) {
+    log.info('Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to turn it on');
+    return undefined;
+  }
+  const slack = mountSlack(
+    app,
+    deps,
+    {
+      signingSecret: signingSecret.reveal(),
+      botToken: botToken.reveal(),
+      bodyLimit: settings.bodyLimit,
+      ...(apiUrl ? { apiUrl } : {}),
+      ...(appId ? { appId } : {}),
+      ...(teamId ? { teamId } : {}),
+      ...(settings.publicUrl ? { consoleUrl: settings.publicUrl } : {}),
+    },
+    log,
+  );
+  deps.notifier = allNotifiers(deps.notifier, slack.notifier);
+  return slack;
 }
 
 function stopOnSignals(stop: () => Promise<void>): void {

@@ -581,6 +581,53 @@ function contract(dialect: 'sqlite' | 'postgres', makeSite: () => Site | Promise
   );
 
   it(
+    'claims a chat message once, then records and reports where it was posted',
+    withStore(async (store) => {
+      assert.equal(await store.getChatMessage('REQ-1', 'prompt'), undefined);
+      assert.deepEqual(await store.claimChatMessage('REQ-1', 'prompt', 'C1', T0), {
+        state: 'new',
+      });
+      assert.deepEqual(await store.claimChatMessage('REQ-1', 'prompt', 'C2', T0 + 5), {
+        state: 'posting',
+        since: T0,
+      });
+      assert.equal(await store.getChatMessage('REQ-1', 'prompt'), undefined);
+      await store.recordChatMessage('REQ-1', 'prompt', '1700000000.000100');
+      const posted = { channel: 'C1', ts: '1700000000.000100' };
+      assert.deepEqual(await store.getChatMessage('REQ-1', 'prompt'), posted);
+      assert.deepEqual(await store.claimChatMessage('REQ-1', 'prompt', 'C9', T0 + 9), {
+        state: 'posted',
+        ...posted,
+      });
+      assert.deepEqual(await store.claimChatMessage('REQ-1', 'result', 'C1', T0), {
+        state: 'new',
+      });
+      assert.deepEqual(await store.claimChatMessage('REQ-2', 'prompt', 'C1', T0), {
+        state: 'new',
+      });
+      await assert.rejects(store.recordChatMessage('REQ-3', 'prompt', '1.2'), /no prompt/);
+    }),
+  );
+
+  it(
+    'gives "new" to exactly one of several concurrent chat message claims',
+    withStore(async (store, site) => {
+      const other = await site.open();
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            (i % 2 ? store : other).claimChatMessage('REQ-1', 'prompt', 'C1', T0 + i),
+          ),
+        );
+        assert.equal(results.filter((r) => r.state === 'new').length, 1);
+        assert.ok(results.every((r) => r.state === 'new' || r.state === 'posting'));
+      } finally {
+        await other.close();
+      }
+    }),
+  );
+
+  it(
     'refuses its own methods inside its transactions instead of waiting forever',
     withStore(async (store) => {
       const nested = store.transaction(async (tx) => {

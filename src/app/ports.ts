@@ -77,6 +77,28 @@ export type IdempotencyBegin =
   | { state: 'mismatch' }
   | { state: 'done'; status: number; body: string };
 
+/**
+ * Which of a request's chat messages: the approval prompt (updated in place), the outcome
+ * reply in its thread, the outcome sent privately to the requester, and the loud alerts
+ * posted to the service's ops channel. Each is posted at most once per request.
+ */
+export type ChatMessageKind =
+  | 'prompt'
+  | 'result'
+  | 'result-dm'
+  | 'alert-break-glass'
+  | 'alert-unknown';
+
+/**
+ * What `claimChatMessage` found: `new` (the caller now owns posting it), `posting` (claimed
+ * at `since`, ms since epoch, but no ts recorded: being posted, or the poster crashed
+ * before or after posting), or `posted`.
+ */
+export type ChatMessageClaim =
+  | { state: 'new' }
+  | { state: 'posting'; since: number }
+  | { state: 'posted'; channel: string; ts: string };
+
 /** What one transaction may do. Every method joins the surrounding transaction. */
 export interface StoreTx {
   /** Reads a request and, on PostgreSQL, locks its row until the transaction ends. */
@@ -143,6 +165,25 @@ export interface Store {
   abandonIdempotent(scope: string, key: string): Promise<void>;
 
   listReviewItems(openOnly: boolean): Promise<ReviewItem[]>;
+
+  /**
+   * Reserves the chat message of `kind` for a request before posting it to `channel`; reports
+   * an earlier reservation. Of several concurrent claims exactly one gets `new`. `now` is ms
+   * since epoch.
+   */
+  claimChatMessage(
+    requestId: string,
+    kind: ChatMessageKind,
+    channel: string,
+    now: number,
+  ): Promise<ChatMessageClaim>;
+  /** Records the posted message's ts (Slack's message timestamp) on an earlier claim. */
+  recordChatMessage(requestId: string, kind: ChatMessageKind, ts: string): Promise<void>;
+  /** The posted message of `kind`, or undefined when it was never claimed or has no ts yet. */
+  getChatMessage(
+    requestId: string,
+    kind: ChatMessageKind,
+  ): Promise<{ channel: string; ts: string } | undefined>;
 
   /** True when the store answers a trivial query. */
   ping(): Promise<boolean>;

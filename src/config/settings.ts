@@ -48,6 +48,17 @@ const schema = z.object({
   SLACK_SIGNING_SECRET: optionalSecret,
   SLACK_BOT_TOKEN: optionalSecret,
   SLACK_API_URL: httpUrl.optional(),
+  /** When set, Slack payloads from another app or workspace are refused. */
+  SLACK_APP_ID: z
+    .string()
+    .regex(/^A[A-Z0-9]{2,30}$/, 'must be a Slack app id like A0123ABCD')
+    .optional(),
+  SLACK_TEAM_ID: z
+    .string()
+    .regex(/^[TE][A-Z0-9]{2,30}$/, 'must be a Slack team id like T0123ABCD')
+    .optional(),
+  /** The server's public base URL, for links from chat to the console. */
+  COUNTERSIGN_PUBLIC_URL: httpUrl.optional(),
   COUNTERSIGN_INGEST_TOKEN: optionalSecret,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long a worker holds an outbox effect without renewing it, in ms. */
@@ -68,7 +79,15 @@ export interface Settings {
   /** Absolute path of the data folder (SQLite file, demo state). */
   dataDir: string;
   databaseUrl?: string;
-  slack: { signingSecret?: Secret; botToken?: Secret; apiUrl?: string };
+  slack: {
+    signingSecret?: Secret;
+    botToken?: Secret;
+    apiUrl?: string;
+    appId?: string;
+    teamId?: string;
+  };
+  /** Base URL people reach the console at (no trailing slash), for links from chat. */
+  publicUrl?: string;
   ingestToken?: Secret;
   logLevel: string;
   outboxLeaseMs: number;
@@ -105,7 +124,12 @@ export function parseSettings(
       ...(s.SLACK_SIGNING_SECRET ? { signingSecret: s.SLACK_SIGNING_SECRET } : {}),
       ...(s.SLACK_BOT_TOKEN ? { botToken: s.SLACK_BOT_TOKEN } : {}),
       ...(s.SLACK_API_URL ? { apiUrl: s.SLACK_API_URL } : {}),
+      ...(s.SLACK_APP_ID ? { appId: s.SLACK_APP_ID } : {}),
+      ...(s.SLACK_TEAM_ID ? { teamId: s.SLACK_TEAM_ID } : {}),
     }),
+    ...(s.COUNTERSIGN_PUBLIC_URL
+      ? { publicUrl: s.COUNTERSIGN_PUBLIC_URL.replace(/\/+$/, '') }
+      : {}),
     ...(s.COUNTERSIGN_INGEST_TOKEN ? { ingestToken: s.COUNTERSIGN_INGEST_TOKEN } : {}),
     logLevel: s.LOG_LEVEL,
     outboxLeaseMs: s.COUNTERSIGN_OUTBOX_LEASE_MS,

@@ -12,13 +12,15 @@ import { LocalExecutor } from '../../src/adapters/executors/local-executor.ts';
 import { buildApp } from '../../src/adapters/http/build-app.ts';
 import { logNotifier } from '../../src/adapters/log-notifier.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
+import { allNotifiers, mountSlack } from '../../src/adapters/slack/mount-slack.ts';
 import { openStore } from '../../src/adapters/store/open-store.ts';
 import { createIds, sha256hex } from '../../src/adapters/system.ts';
-import type { AppDeps } from '../../src/app/context.ts';
+import type { AppDeps, Log } from '../../src/app/context.ts';
 import { OutboxDispatcher } from '../../src/app/outbox-dispatcher.ts';
 import type { CatalogSource, Notifier, Store } from '../../src/app/ports.ts';
 import { loadCatalogOrThrow } from '../../src/config/load-catalog.ts';
 import type { Catalog } from '../../src/domain/catalog.ts';
+import { SLACK_TEST } from './slack.ts';
 
 export const DEMO_DIR = resolve(import.meta.dirname, '../../examples/demo');
 
@@ -60,6 +62,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** What a test's own notifier is built from (the `notifier` option). */
+export interface NotifierParts {
+  store: Store;
+  catalog: CatalogSource;
+  clock: TestClock;
+  log: Log;
+}
+
 export async function harness(
   opts: {
     databaseUrl?: string;
@@ -70,6 +80,16 @@ export async function harness(
      * requests are in flight. Overrides `catalog`; its first answer picks the executor's root.
      */
     catalogSource?: CatalogSource;
+    /**
+     * Builds the notifier the app uses from the harness's parts, instead of the log
+     * notifier. Notifications are still recorded in `notifications` first.
+     */
+    notifier?: (parts: NotifierParts) => Notifier;
+    /**
+     * Mounts Slack at /slack/events (signing secret and bot token from SLACK_TEST) with its
+     * Web API pointed at `apiUrl`; notifications then also go to Slack.
+     */
+    slack?: { apiUrl: string };
   } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
@@ -84,10 +104,13 @@ export async function harness(
   });
   const log = createLogger('silent');
   const notifications: Harness['notifications'] = [];
-  const inner = logNotifier(log);
+  const catalogSource = opts.catalogSource ?? { current: () => catalog };
+  const inner = opts.notifier
+    ? opts.notifier({ store, catalog: catalogSource, clock, log })
+    : logNotifier(log);
   const deps: AppDeps = {
     store,
-    catalog: opts.catalogSource ?? { current: () => catalog },
+    catalog: catalogSource,
     clock,
     ids: createIds(clock),
     sha256: sha256hex,
@@ -111,6 +134,21 @@ export async function harness(
     logger: log,
     ready: () => true,
   });
+  const slack = opts.slack
+    ? mountSlack(
+        app,
+        deps,
+        {
+          signingSecret: SLACK_TEST.signingSecret,
+          botToken: SLACK_TEST.botToken,
+          apiUrl: opts.slack.apiUrl,
+          bodyLimit: 1_048_576,
+          minIntervalMs: 0,
+        },
+        log,
+      )
+    : undefined;
+  if (slack) deps.notifier = allNotifiers(deps.notifier, slack.notifier);
   await app.ready();
   return {
     deps,
@@ -143,6 +181,7 @@ export async function harness(
     },
     async close() {
       await dispatcher.stop();
+      await slack?.stop();
       await deps.executor.close?.();
       await app.close();
       await store.close();

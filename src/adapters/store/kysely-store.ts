@@ -7,6 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Kysely, sql } from 'kysely';
 import type {
   AuditFilter,
+  ChatMessageClaim,
+  ChatMessageKind,
   IdempotencyBegin,
   OutboxEffect,
   RequestFilter,
@@ -18,6 +20,7 @@ import type { AuditEntry, AuditRecord, SealedAuditRow } from '../../domain/audit
 import type { ActionRequest } from '../../domain/request-model.ts';
 import type { AuditPageReader } from './audit-read.ts';
 import { auditHead, queryAudit } from './audit-repo.ts';
+import * as chatMessages from './chat-message-repo.ts';
 import * as idempotency from './idempotency-repo.ts';
 import * as outbox from './outbox-repo.ts';
 import * as requests from './request-repo.ts';
@@ -160,6 +163,26 @@ export class KyselyStore implements Store {
 
   listReviewItems(openOnly: boolean): Promise<ReviewItem[]> {
     return this.guard((db) => listReviewItems(db, openOnly));
+  }
+
+  claimChatMessage(
+    requestId: string,
+    kind: ChatMessageKind,
+    channel: string,
+    now: number,
+  ): Promise<ChatMessageClaim> {
+    return this.guard((db) => chatMessages.claimChatMessage(db, requestId, kind, channel, now));
+  }
+
+  recordChatMessage(requestId: string, kind: ChatMessageKind, ts: string): Promise<void> {
+    return this.guard((db) => chatMessages.recordChatMessage(db, requestId, kind, ts));
+  }
+
+  getChatMessage(
+    requestId: string,
+    kind: ChatMessageKind,
+  ): Promise<{ channel: string; ts: string } | undefined> {
+    return this.guard((db) => chatMessages.getChatMessage(db, requestId, kind));
   }
 
   async ping(): Promise<boolean> {

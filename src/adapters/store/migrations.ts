@@ -118,6 +118,22 @@ async function createReviewItems(db: Db): Promise<void> {
     .execute();
 }
 
+/**
+ * Where each chat message a request owns lives, so a message is posted once and then
+ * updated in place. A row is claimed (ts null) before posting and gets its ts after.
+ */
+async function createChatMessages(db: Db): Promise<void> {
+  await db.schema
+    .createTable('chat_messages')
+    .addColumn('request_id', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('ts', 'text')
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('chat_messages_pk', ['request_id', 'kind'])
+    .execute();
+}
+
 /** Every migration, by name; names sort in the order they run. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -128,6 +144,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await createOutbox(db, dialect);
         await createIdempotency(db);
         await createReviewItems(db);
+      },
+    },
+    '0002_chat_messages': {
+      async up(db: Db) {
+        await createChatMessages(db);
       },
     },
   };

@@ -96,6 +96,18 @@ export interface ReviewItemsTable {
   note: string | null;
 }
 
+export interface ChatMessagesTable {
+  request_id: string;
+  /** A `ChatMessageKind`: which of the request's messages this is. */
+  kind: string;
+  /** Slack channel id (or user id, for a direct message) the message is posted to. */
+  channel: string;
+  /** Slack's message timestamp once posted; null while claimed and not yet recorded. */
+  ts: string | null;
+  /** Milliseconds since epoch; when the message was claimed. */
+  created_at: number;
+}
+
 export interface Database {
   requests: RequestsTable;
   audit_log: AuditLogTable;
@@ -103,6 +115,7 @@ export interface Database {
   outbox: OutboxTable;
   idempotency: IdempotencyTable;
   review_items: ReviewItemsTable;
+  chat_messages: ChatMessagesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -1,0 +1,285 @@
+/**
+ * The demo flow over real, signed Slack payloads: alice asks for a prod deploy with /ops,
+ * the prompt appears in the approvals channel, alice's own Approve is refused, bob's runs
+ * it, the prompt is updated in place and the result lands in its thread; the audit log
+ * shows each step. Bolt's Web API client talks to a local fake of Slack's API.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Harness, harness } from './support/harness.ts';
+import {
+  blockActionsBody,
+  type FakeSlack,
+  SLACK_TEST,
+  signedSlackRequest,
+  slashCommandBody,
+  startFakeSlack,
+  viewSubmissionBody,
+} from './support/slack.ts';
+
+const APPROVALS = 'C01APPROVALS';
+
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 5000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Slack: the demo flow', () => {
+  let h: Harness;
+  let slack: FakeSlack;
+  let n = 0;
+
+  before(async () => {
+    slack = await startFakeSlack();
+    h = await harness({ slack: { apiUrl: slack.apiUrl } });
+  });
+  after(async () => {
+    await h?.close();
+    await slack?.close();
+  });
+
+  const post = async (body: string) => {
+    const started = performance.now();
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/slack/events',
+      ...signedSlackRequest(SLACK_TEST.signingSecret, body, {
+        timestamp: Math.floor(h.clock.now() / 1000),
+      }),
+    });
+    return { status: res.statusCode, body: res.body, ms: performance.now() - started };
+  };
+  const slash = async (user: string, text: string, channelId = 'C01OPS') => {
+    const id = `r${++n}`;
+    const res = await post(
+      slashCommandBody({ text, userId: user, channelId, responseUrl: slack.responseUrl(id) }),
+    );
+    return {
+      ...res,
+      reply: () =>
+        waitFor(
+          `reply ${id}`,
+          () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
+        ),
+    };
+  };
+  const click = async (user: string, actionId: string, value: string) => {
+    const id = `r${++n}`;
+    const res = await post(
+      blockActionsBody({
+        actionId,
+        value,
+        userId: user,
+        channelId: APPROVALS,
+        responseUrl: slack.responseUrl(id),
+      }),
+    );
+    return {
+      ...res,
+      reply: () =>
+        waitFor(
+          `reply ${id}`,
+          () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
+        ),
+    };
+  };
+  const promptButtons = (call: { params: Record<string, unknown> }) => {
+    const blocks = call.params.blocks as {
+      type: string;
+      elements?: { action_id: string; value: string }[];
+    }[];
+    return blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+  };
+  // The harness clock stands still, so ids made in one test share a millisecond: find by command.
+  const byCommand = async (command: string) =>
+    (await h.store.listRequests({ limit: 100 })).find((r) => r.command === command);
+  const latest = async () => (await byCommand('deploy'))!;
+
+  it('alice requests a prod deploy; the prompt goes to the approvals channel and she is told where', async () => {
+    const res = await slash(
+      'U01ALICE',
+      'deploy checkout-api prod version=1.4.2 ticket=CHG-1 reason="ship the fix"',
+    );
+    assert.equal(res.status, 200);
+    assert.ok(res.ms < 3000, `acked in ${res.ms} ms`);
+    const reply = await res.reply();
+    assert.match(reply.text, /pending/);
+    assert.match(reply.text, /<#C01APPROVALS>/);
+    await h.dispatcher.drain();
+    const posts = slack.callsTo('chat.postMessage');
+    assert.equal(posts.length, 1);
+    assert.equal(posts[0]!.params.channel, APPROVALS);
+    const ids = promptButtons(posts[0]!).map((b) => b.action_id);
+    assert.deepEqual(ids.sort(), ['cs_approve', 'cs_deny']);
+    const r = await latest();
+    assert.equal(r.surface, 'slack');
+    assert.equal(r.channel, 'C01OPS');
+  });
+
+  it("alice's own Approve is refused, politely and audited; nothing changes", async () => {
+    const r = await latest();
+    const approve = promptButtons(slack.callsTo('chat.postMessage')[0]!).find(
+      (b) => b.action_id === 'cs_approve',
+    )!;
+    const res = await click('U01ALICE', 'cs_approve', approve.value);
+    assert.equal(res.status, 200);
+    assert.match((await res.reply()).text, /someone else/i);
+    assert.equal((await h.store.getRequest(r.id))?.state, 'pending');
+    const audit = await h.store.queryAudit({ target: r.id, action: 'approval.given.refused' });
+    assert.deepEqual(
+      audit.map((e) => [e.actor, e.result]),
+      [['alice', 'SELF_APPROVAL']],
+    );
+  });
+
+  it("bob's Approve runs it; the prompt is updated in place and the result lands in its thread", async () => {
+    const r = await latest();
+    const prompt = slack.callsTo('chat.postMessage')[0]!;
+    const approve = promptButtons(prompt).find((b) => b.action_id === 'cs_approve')!;
+    const res = await click('U01BOB', 'cs_approve', approve.value);
+    assert.equal(res.status, 200);
+    await waitFor('approval', async () => (await h.store.getRequest(r.id))?.state !== 'pending');
+    await h.dispatcher.drain();
+    await waitFor('succeeded', async () => (await h.store.getRequest(r.id))?.state === 'succeeded');
+    await h.dispatcher.drain();
+    const promptTs = slack.messages(APPROVALS).find((m) => !m.thread_ts)!.ts;
+    const updates = slack.callsTo('chat.update').filter((c) => c.params.ts === promptTs);
+    assert.ok(updates.length >= 1, 'the prompt was updated in place');
+    const last = updates.at(-1)!;
+    assert.deepEqual(promptButtons(last), [], 'no buttons once decided');
+    assert.match(JSON.stringify(last.params.blocks), /succeeded/i);
+    const replies = slack.messages(APPROVALS).filter((m) => m.thread_ts === promptTs);
+    assert.equal(replies.length, 1, 'one result reply in the thread');
+    assert.match(JSON.stringify(replies[0]), /1\.4\.2/);
+    assert.equal(
+      slack.callsTo('chat.postMessage').filter((c) => !c.params.thread_ts).length,
+      1,
+      'nothing posted twice',
+    );
+    const actions = (await h.store.queryAudit({ target: r.id })).map(
+      (e) => `${e.actor}:${e.action}`,
+    );
+    assert.deepEqual(actions, [
+      'alice:request.created',
+      'alice:approval.given.refused',
+      'bob:approval.given',
+      'bob:request.approved',
+      'system:execution.started',
+      'system:execution.finished',
+    ]);
+  });
+
+  it('an unknown Slack user is refused politely and the attempt is audited', async () => {
+    const res = await slash('U0STRANGER', 'status checkout-api prod');
+    assert.equal(res.status, 200);
+    assert.match(res.body, /don't know you/);
+    const audit = await h.store.queryAudit({ actor: 'unknown:slack:U0STRANGER' });
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]!.result, 'UNKNOWN_PERSON');
+  });
+
+  it('parse errors answer ephemerally, naming the token and the usage', async () => {
+    const res = await slash('U01ALICE', 'deploy checkout-api prod 1.4.2');
+    assert.equal(res.status, 200);
+    const body = JSON.parse(res.body) as { response_type: string; text: string };
+    assert.equal(body.response_type, 'ephemeral');
+    assert.match(body.text, /1\.4\.2/);
+    assert.match(body.text, /Usage/);
+  });
+
+  it('help lists only what the caller may run', async () => {
+    const carol = JSON.parse((await slash('U01CAROL', 'help')).body) as {
+      text: string;
+      blocks?: unknown;
+    };
+    const alice = JSON.parse((await slash('U01ALICE', 'help')).body) as {
+      text: string;
+      blocks?: unknown;
+    };
+    assert.match(JSON.stringify(carol), /status/);
+    assert.doesNotMatch(JSON.stringify(carol), /flush-cache/);
+    assert.match(JSON.stringify(alice), /flush-cache/);
+  });
+
+  it('read-only status answers in place', async () => {
+    const res = await slash('U01CAROL', 'status checkout-api prod');
+    const reply = (await res.reply()) as { text: string; response_type: string };
+    assert.equal(reply.response_type, 'in_channel');
+    assert.match(reply.text, /1\.4\.2/);
+  });
+
+  it('deny opens a modal; its submission needs a reason and denies', async () => {
+    await slash('U01ALICE', 'scale checkout-api prod replicas=6 ticket=CHG-2');
+    const r = await waitFor('request', () => byCommand('scale'));
+    await h.dispatcher.drain();
+    const prompt = slack.callsTo('chat.postMessage').at(-1)!;
+    const deny = promptButtons(prompt).find((b) => b.action_id === 'cs_deny')!;
+    await click('U01BOB', 'cs_deny', deny.value);
+    const open = await waitFor('views.open', () => slack.callsTo('views.open').at(-1));
+    const view = open.params.view as { callback_id: string; private_metadata: string };
+    assert.equal(view.callback_id, 'cs_deny');
+    const empty = await post(
+      viewSubmissionBody({
+        callbackId: 'cs_deny',
+        userId: 'U01BOB',
+        privateMetadata: view.private_metadata,
+        values: { reason: { value: { type: 'plain_text_input', value: ' ' } } },
+      }),
+    );
+    assert.match(empty.body, /"response_action":"errors"/);
+    assert.equal((await h.store.getRequest(r.id))?.state, 'pending');
+    const ok = await post(
+      viewSubmissionBody({
+        callbackId: 'cs_deny',
+        userId: 'U01BOB',
+        privateMetadata: view.private_metadata,
+        values: { reason: { value: { type: 'plain_text_input', value: 'not during the sale' } } },
+      }),
+    );
+    assert.equal(ok.status, 200);
+    assert.equal((await h.store.getRequest(r.id))?.state, 'denied');
+  });
+
+  it("a destructive command's Approve asks for the typed target", async () => {
+    await slash('U01ALICE', 'flush-cache checkout-api prod ticket=CHG-3');
+    const r = await waitFor('request', () => byCommand('flush-cache'));
+    await h.dispatcher.drain();
+    const prompt = slack.callsTo('chat.postMessage').at(-1)!;
+    const approve = promptButtons(prompt).find((b) => b.action_id === 'cs_approve')!;
+    const before = slack.callsTo('views.open').length;
+    await click('U01BOB', 'cs_approve', approve.value);
+    const open = await waitFor('confirm modal', () => slack.callsTo('views.open')[before]);
+    const view = open.params.view as { callback_id: string; private_metadata: string };
+    assert.equal(view.callback_id, 'cs_confirm');
+    const wrong = await post(
+      viewSubmissionBody({
+        callbackId: 'cs_confirm',
+        userId: 'U01BOB',
+        privateMetadata: view.private_metadata,
+        values: { confirm: { value: { type: 'plain_text_input', value: 'checkout-api/staging' } } },
+      }),
+    );
+    assert.match(wrong.body, /checkout-api\/prod/);
+    const right = await post(
+      viewSubmissionBody({
+        callbackId: 'cs_confirm',
+        userId: 'U01BOB',
+        privateMetadata: view.private_metadata,
+        values: { confirm: { value: { type: 'plain_text_input', value: 'checkout-api/prod' } } },
+      }),
+    );
+    assert.equal(right.status, 200);
+    const after = await h.store.getRequest(r.id);
+    assert.equal(after?.signOffs.filter((s) => s.by === 'bob').length, 1);
+    assert.equal(after?.state, 'pending', 'a destructive command needs a second approver');
+  });
+});
