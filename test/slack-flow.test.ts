@@ -283,3 +283,80 @@ describe('Slack: the demo flow', () => {
     assert.equal(after?.state, 'pending', 'a destructive command needs a second approver');
   });
 });
+
+describe('Slack: approval clicks are checked every time', () => {
+  let h: Harness;
+  let slack: FakeSlack;
+  let n = 0;
+
+  before(async () => {
+    slack = await startFakeSlack();
+    h = await harness({ slack: { apiUrl: slack.apiUrl } });
+  });
+  after(async () => {
+    await h?.close();
+    await slack?.close();
+  });
+
+  const post = (body: string) =>
+    h.app.inject({
+      method: 'POST',
+      url: '/slack/events',
+      ...signedSlackRequest(SLACK_TEST.signingSecret, body, { timestamp: Math.floor(h.clock.now() / 1000) }),
+    });
+  const click = async (user: string, value: string, actionId = 'cs_approve') => {
+    const id = `c${++n}`;
+    const res = await post(blockActionsBody({ actionId, value, userId: user, channelId: APPROVALS, responseUrl: slack.responseUrl(id) }));
+    assert.equal(res.statusCode, 200);
+    return () => waitFor(`reply ${id}`, () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined);
+  };
+  const newRequest = async (text: string) => {
+    const res = await h.api('POST', '/api/v1/requests', 'alice', { text });
+    assert.equal(res.status, 201);
+    await h.dispatcher.drain();
+    const prompt = slack.callsTo('chat.postMessage').at(-1)!;
+    const blocks = prompt.params.blocks as { type: string; elements?: { action_id: string; value: string }[] }[];
+    const approve = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'cs_approve')!;
+    return { id: res.json.request.id as string, value: approve.value };
+  };
+
+  it('§8.18 a double click on Approve records one approval and one execution', async () => {
+    const r = await newRequest('deploy checkout-api prod version=1.4.2 ticket=CHG-10');
+    await Promise.all([click('U01BOB', r.value), click('U01BOB', r.value)]);
+    await waitFor('approved', async () => (await h.store.getRequest(r.id))?.state !== 'pending');
+    await h.dispatcher.drain();
+    const started = await h.store.queryAudit({ target: r.id, action: 'execution.started' });
+    assert.equal(started.length, 1);
+    const given = await h.store.queryAudit({ target: r.id, action: 'approval.given' });
+    assert.equal(given.length, 1);
+  });
+
+  it('§8.19 a click replayed after the decision is told it was already decided, and runs nothing', async () => {
+    const r = await newRequest('deploy checkout-api prod version=1.4.3 ticket=CHG-11');
+    await (await click('U01BOB', r.value), waitFor('approved', async () => (await h.store.getRequest(r.id))?.state !== 'pending'));
+    await h.dispatcher.drain();
+    const reply = await (await click('U01DAVE', r.value))();
+    assert.match(reply.text, /already/);
+    await h.dispatcher.drain();
+    assert.equal((await h.store.queryAudit({ target: r.id, action: 'execution.started' })).length, 1);
+  });
+
+  it('§8.26 a tampered button value (another request, a forged digest, junk) is refused', async () => {
+    const a = await newRequest('scale checkout-api prod replicas=5 ticket=CHG-12');
+    const b = await newRequest('scale checkout-api prod replicas=7 ticket=CHG-13');
+    const va = JSON.parse(a.value) as { r: string; d: string; k: string };
+    const vb = JSON.parse(b.value) as { r: string; d: string; k: string };
+    const swapped = JSON.stringify({ ...vb, d: va.d });
+    assert.match((await (await click('U01BOB', swapped))()).text, /changed since you reviewed/);
+    assert.match((await (await click('U01BOB', '{"r":"REQ-1","d":"x"}'))()).text, /not one of ours/);
+    assert.match((await (await click('U01BOB', JSON.stringify({ ...va, r: 'REQ-0NOSUCH' })))()).text, /No request/);
+    assert.equal((await h.store.getRequest(a.id))?.state, 'pending');
+    assert.equal((await h.store.getRequest(b.id))?.state, 'pending');
+  });
+
+  it('§8.17 a viewer clicking Approve is refused; permission is checked on the click, not inferred from the button', async () => {
+    const r = await newRequest('scale checkout-api prod replicas=9 ticket=CHG-14');
+    assert.match((await (await click('U01CAROL', r.value))()).text, /no approve grant/);
+    assert.equal((await h.store.getRequest(r.id))?.state, 'pending');
+  });
+});
