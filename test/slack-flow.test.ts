@@ -302,21 +302,40 @@ describe('Slack: approval clicks are checked every time', () => {
     h.app.inject({
       method: 'POST',
       url: '/slack/events',
-      ...signedSlackRequest(SLACK_TEST.signingSecret, body, { timestamp: Math.floor(h.clock.now() / 1000) }),
+      ...signedSlackRequest(SLACK_TEST.signingSecret, body, {
+        timestamp: Math.floor(h.clock.now() / 1000),
+      }),
     });
   const click = async (user: string, value: string, actionId = 'cs_approve') => {
     const id = `c${++n}`;
-    const res = await post(blockActionsBody({ actionId, value, userId: user, channelId: APPROVALS, responseUrl: slack.responseUrl(id) }));
+    const res = await post(
+      blockActionsBody({
+        actionId,
+        value,
+        userId: user,
+        channelId: APPROVALS,
+        responseUrl: slack.responseUrl(id),
+      }),
+    );
     assert.equal(res.statusCode, 200);
-    return () => waitFor(`reply ${id}`, () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined);
+    return () =>
+      waitFor(
+        `reply ${id}`,
+        () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
+      );
   };
   const newRequest = async (text: string) => {
     const res = await h.api('POST', '/api/v1/requests', 'alice', { text });
     assert.equal(res.status, 201);
     await h.dispatcher.drain();
     const prompt = slack.callsTo('chat.postMessage').at(-1)!;
-    const blocks = prompt.params.blocks as { type: string; elements?: { action_id: string; value: string }[] }[];
-    const approve = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'cs_approve')!;
+    const blocks = prompt.params.blocks as {
+      type: string;
+      elements?: { action_id: string; value: string }[];
+    }[];
+    const approve = blocks
+      .flatMap((b) => b.elements ?? [])
+      .find((e) => e.action_id === 'cs_approve')!;
     return { id: res.json.request.id as string, value: approve.value };
   };
 
@@ -333,12 +352,16 @@ describe('Slack: approval clicks are checked every time', () => {
 
   it('§8.19 a click replayed after the decision is told it was already decided, and runs nothing', async () => {
     const r = await newRequest('deploy checkout-api prod version=1.4.3 ticket=CHG-11');
-    await (await click('U01BOB', r.value), waitFor('approved', async () => (await h.store.getRequest(r.id))?.state !== 'pending'));
+    await click('U01BOB', r.value);
+    await waitFor('approved', async () => (await h.store.getRequest(r.id))?.state !== 'pending');
     await h.dispatcher.drain();
     const reply = await (await click('U01DAVE', r.value))();
     assert.match(reply.text, /already/);
     await h.dispatcher.drain();
-    assert.equal((await h.store.queryAudit({ target: r.id, action: 'execution.started' })).length, 1);
+    assert.equal(
+      (await h.store.queryAudit({ target: r.id, action: 'execution.started' })).length,
+      1,
+    );
   });
 
   it('§8.26 a tampered button value (another request, a forged digest, junk) is refused', async () => {
@@ -348,8 +371,14 @@ describe('Slack: approval clicks are checked every time', () => {
     const vb = JSON.parse(b.value) as { r: string; d: string; k: string };
     const swapped = JSON.stringify({ ...vb, d: va.d });
     assert.match((await (await click('U01BOB', swapped))()).text, /changed since you reviewed/);
-    assert.match((await (await click('U01BOB', '{"r":"REQ-1","d":"x"}'))()).text, /not one of ours/);
-    assert.match((await (await click('U01BOB', JSON.stringify({ ...va, r: 'REQ-0NOSUCH' })))()).text, /No request/);
+    assert.match(
+      (await (await click('U01BOB', '{"r":"REQ-1","d":"x"}'))()).text,
+      /not one of ours/,
+    );
+    assert.match(
+      (await (await click('U01BOB', JSON.stringify({ ...va, r: 'REQ-0NOSUCH' })))()).text,
+      /No request/,
+    );
     assert.equal((await h.store.getRequest(a.id))?.state, 'pending');
     assert.equal((await h.store.getRequest(b.id))?.state, 'pending');
   });
