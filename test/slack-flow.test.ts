@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Harness, harness } from './support/harness.ts';
 import {
   blockActionsBody,
+  eventCallbackBody,
   type FakeSlack,
   SLACK_TEST,
   signedSlackRequest,
@@ -387,5 +388,52 @@ describe('Slack: approval clicks are checked every time', () => {
     const r = await newRequest('scale checkout-api prod replicas=9 ticket=CHG-14');
     assert.match((await (await click('U01CAROL', r.value))()).text, /no approve grant/);
     assert.equal((await h.store.getRequest(r.id))?.state, 'pending');
+  });
+});
+
+describe('Slack: App Home', () => {
+  let h: Harness;
+  let slack: FakeSlack;
+
+  before(async () => {
+    slack = await startFakeSlack();
+    h = await harness({ slack: { apiUrl: slack.apiUrl } });
+  });
+  after(async () => {
+    await h?.close();
+    await slack?.close();
+  });
+
+  const openHome = async (user: string) => {
+    const before = slack.callsTo('views.publish').length;
+    const body = eventCallbackBody({
+      event: { type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home' },
+    });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/slack/events',
+      ...signedSlackRequest(SLACK_TEST.signingSecret, body, {
+        timestamp: Math.floor(h.clock.now() / 1000),
+      }),
+    });
+    assert.equal(res.statusCode, 200);
+    const call = await waitFor('views.publish', () => slack.callsTo('views.publish')[before]);
+    assert.equal(call.params.user_id, user);
+    return JSON.stringify(call.params.view);
+  };
+
+  it("shows the viewer's pending approvals and their own open requests", async () => {
+    const created = await h.api('POST', '/api/v1/requests', 'alice', {
+      text: 'scale checkout-api prod replicas=6 ticket=CHG-20',
+    });
+    const id = created.json.request.id as string;
+    const bob = await openHome('U01BOB');
+    assert.match(bob, new RegExp(id));
+    assert.match(bob, /cs_approve/, 'bob can sign it off from Home');
+    const alice = await openHome('U01ALICE');
+    assert.match(alice, new RegExp(id), "it is among alice's own open requests");
+    assert.doesNotMatch(alice, /cs_approve/, 'alice cannot approve her own request');
+    const carol = await openHome('U01CAROL');
+    assert.doesNotMatch(carol, new RegExp(id), 'carol has nothing to sign and asked for nothing');
   });
 });

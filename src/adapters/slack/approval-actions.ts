@@ -24,28 +24,27 @@ import { slackActor } from './slack-actor.ts';
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
+/** The request a button points at, as the clicker may see it; refusals are thrown. */
+async function clicked(deps: AppDeps, body: ButtonArgs['body'], action: ButtonArgs['action']) {
+  const value = parseButtonValue(action.value);
+  if (!value) throw new DomainError('INVALID_INPUT', 'That button is not one of ours.');
+  const actor = await slackActor(deps, body.user.id, body.channel?.id, `button ${value.requestId}`);
+  const request = await getRequest(deps, actor, value.requestId);
+  return { value, actor, request };
+}
+
 /** Approve, acknowledge a window or confirm a rollback; destructive approvals ask for the target. */
 export function signOffButton(deps: AppDeps) {
   return async ({ ack, body, action, client, respond }: ButtonArgs): Promise<void> => {
     await ack();
     try {
-      const value = parseButtonValue(action.value);
-      if (!value) throw new DomainError('INVALID_INPUT', 'That button is not one of ours.');
-      const actor = await slackActor(
-        deps,
-        body.user.id,
-        body.channel?.id,
-        `button ${value.requestId}`,
-      );
-      if (value.kind === 'approval') {
-        const r = await getRequest(deps, actor, value.requestId);
-        if (r.class === 'destructive') {
-          await client.views.open({
-            trigger_id: body.trigger_id,
-            view: confirmModal(r, value.kind),
-          });
-          return;
-        }
+      const { value, actor, request } = await clicked(deps, body, action);
+      if (value.kind === 'approval' && request.class === 'destructive') {
+        await client.views.open({
+          trigger_id: body.trigger_id,
+          view: confirmModal(request, value.kind),
+        });
+        return;
       }
       await approveRequest(deps, actor, value);
     } catch (err) {
@@ -59,16 +58,8 @@ export function denyButton(deps: AppDeps) {
   return async ({ ack, body, action, client, respond }: ButtonArgs): Promise<void> => {
     await ack();
     try {
-      const value = parseButtonValue(action.value);
-      if (!value) throw new DomainError('INVALID_INPUT', 'That button is not one of ours.');
-      const actor = await slackActor(
-        deps,
-        body.user.id,
-        body.channel?.id,
-        `deny ${value.requestId}`,
-      );
-      const r = await getRequest(deps, actor, value.requestId);
-      await client.views.open({ trigger_id: body.trigger_id, view: denyModal(r) });
+      const { request } = await clicked(deps, body, action);
+      await client.views.open({ trigger_id: body.trigger_id, view: denyModal(request) });
     } catch (err) {
       await replyError(deps, respond, err);
     }

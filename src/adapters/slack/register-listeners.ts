@@ -1,5 +1,5 @@
 /** Every Slack listener, registered on one Bolt app. */
-import type { App } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { AppDeps } from '../../app/context.ts';
 import { appHomeOpened } from './app-home.ts';
 import {
@@ -18,9 +18,9 @@ export function registerSlackListeners(
 ): void {
   app.command('/ops', opsCommand(deps));
   for (const id of [ACTIONS.approve, ACTIONS.windowAck, ACTIONS.rollbackConfirm]) {
-    app.action({ type: 'block_actions', action_id: id }, signOffButton(deps) as never);
+    app.action<BlockAction<ButtonAction>>(id, signOffButton(deps));
   }
-  app.action({ type: 'block_actions', action_id: ACTIONS.deny }, denyButton(deps) as never);
+  app.action<BlockAction<ButtonAction>>(ACTIONS.deny, denyButton(deps));
   app.view('cs_deny', denySubmission(deps));
   app.view('cs_confirm', confirmSubmission(deps));
   app.event('app_home_opened', appHomeOpened(deps, options.consoleUrl));
