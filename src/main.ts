@@ -14,7 +14,7 @@ import { buildApp } from './adapters/http/build-app.ts';
 import { logNotifier } from './adapters/log-notifier.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createMetrics } from './adapters/metrics.ts';
-import { allNotifiers, type MountedSlack, mountSlack } from './adapters/slack/mount-slack.ts';
+import type { MountedSlack } from './adapters/slack/mount-slack.ts';
 import { openStore } from './adapters/store/open-store.ts';
 import { createIds, sha256hex, systemClock } from './adapters/system.ts';
 import type { AppDeps } from './app/context.ts';
@@ -86,12 +86,10 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
     logger: log,
     ready: () => ready,
   });
-  const slack = withSlack(app, deps, settings, log);
+  const slack = await withSlack(app, deps, settings, log);
   await app.listen({ port: settings.port, host: settings.host });
-  if (settings.worker) {
-    deps.executor.warm?.();
-    dispatcher.start();
-  }
+  // Handler workers start on first use (about 0.5 s once): a warm one costs ~35 MB at rest.
+  if (settings.worker) dispatcher.start();
   ready = true;
   log.info(
     {
@@ -111,18 +109,22 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
   };
 }
 
-/** Mounts Slack when its secrets are set; notifications then go to Slack and the log. */
-function withSlack(
+/**
+ * Mounts Slack when its secrets are set; notifications then go to Slack and the log. Its
+ * modules load only then, so a server without Slack does not carry them.
+ */
+async function withSlack(
   app: ReturnType<typeof buildApp>,
   deps: AppDeps,
   settings: Settings,
   log: Logger,
-): MountedSlack | undefined {
+): Promise<MountedSlack | undefined> {
   const { signingSecret, botToken, apiUrl, appId, teamId } = settings.slack;
   if (!signingSecret || !botToken) {
     log.info('Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to turn it on');
     return undefined;
   }
+  const { allNotifiers, mountSlack } = await import('./adapters/slack/mount-slack.ts');
   const slack = mountSlack(
     app,
     deps,

@@ -17,10 +17,13 @@
  */
 import type { ExecutionInput, ExecutionOutcome, Executor } from '../../app/ports.ts';
 import { composeOutput, errorText, LogCollector, resolveInside } from './execution-output.ts';
-import { StateMachineRunner } from './state-machine-runner.ts';
+import type { StateMachineRunner } from './state-machine-runner.ts';
 import { type JobOutcome, WorkerPool } from './worker-pool.ts';
 
-export { validateStateMachine } from './state-machine-runner.ts';
+/** Checks an ASL definition file; loads the state-machine libraries on first use. */
+export async function validateStateMachine(path: string): Promise<string[]> {
+  return (await import('./state-machine-runner.ts')).validateStateMachine(path);
+}
 
 export interface LocalExecutorOptions {
   /** The catalog folder; handler paths resolve against it and may not leave it. */
@@ -39,7 +42,8 @@ export interface LocalExecutorOptions {
   workers?: number;
   /**
    * Most handler workers at once (each running Task state of a Parallel or Map counts);
-   * jobs beyond wait in order. Workers beyond `workers` retire after 30 s idle. Default 4.
+   * jobs beyond wait in order. Workers beyond `workers` retire after 30 s idle. Default 2
+   * (each costs about 20 MB; see docs/adr/0006).
    */
   maxWorkers?: number;
   /** Heap limit of each handler worker, in megabytes; also `context.memoryLimitInMB`. Default 256. */
@@ -60,7 +64,8 @@ export interface HandlerEvent {
 
 export class LocalExecutor implements Executor {
   private readonly pool: WorkerPool;
-  private readonly machines: StateMachineRunner;
+  /** Loaded on the first state-machine run: the ASL libraries cost memory a catalog may not need. */
+  private machines: Promise<StateMachineRunner> | undefined;
   private readonly keepBytes: number;
   private readonly heapMb: number;
 
@@ -71,12 +76,18 @@ export class LocalExecutor implements Executor {
     const size = options.workers ?? 1;
     this.pool = new WorkerPool({
       size,
-      maxWorkers: Math.max(size, options.maxWorkers ?? 4),
+      maxWorkers: Math.max(size, options.maxWorkers ?? 2),
       env: { ...process.env, ...options.env },
       heapMb: this.heapMb,
       idleMs: 30_000,
     });
-    this.machines = new StateMachineRunner(options.catalogRoot, this.pool);
+  }
+
+  private stateMachines(): Promise<StateMachineRunner> {
+    this.machines ??= import('./state-machine-runner.ts').then(
+      (m) => new m.StateMachineRunner(this.options.catalogRoot, this.pool),
+    );
+    return this.machines;
   }
 
   /** Starts the warm workers now, so the first execution does not pay for them. */
@@ -99,7 +110,7 @@ export class LocalExecutor implements Executor {
       const event = handlerEvent(input);
       const { handler } = input;
       if (handler.kind === 'state-machine') {
-        return await this.machines.run(handler, input, { ...event }, logs);
+        return await (await this.stateMachines()).run(handler, input, { ...event }, logs);
       }
       return await this.runLambda(handler, input, event, logs);
     } catch (err) {
