@@ -56,8 +56,9 @@ export async function measureLatency(
   server: Server,
   total: number,
   paceMs?: number,
+  untilStarted = false,
 ): Promise<LatencyStats> {
-  const load = await driveLifecycles(server, REQUESTERS, total, paceMs);
+  const load = await driveLifecycles(server, REQUESTERS, total, paceMs, untilStarted);
   const executed = await waitForExecutions(
     server,
     load.lifecycles.map((l) => l.id),
@@ -81,17 +82,27 @@ export function latencyRows(
   kind: BenchTarget['kind'],
   busy: LatencyStats,
   paced?: LatencyStats,
+  closed?: LatencyStats,
 ): Row[] {
-  const p99 = percentile(busy.toStart, 99);
   const acks = busy.windowAcks > 0 ? `; dave's window-ack first on ${busy.windowAcks}` : '';
-  const rows: Row[] = [
-    {
+  const rows: Row[] = [];
+  if (closed) {
+    const p99 = percentile(closed.toStart, 99);
+    rows.push({
       store: kind,
-      metric: 'approval → execution start, p99 (median)',
-      value: `${ms(p99)} (${ms(median(busy.toStart))})`,
-      detail: `${busy.total} requests, ${REQUESTERS} requesters back to back; max ${ms(Math.max(...busy.toStart))}`,
+      metric: 'approval → execution start, 50 requesters, p99 (median)',
+      value: `${ms(p99)} (${ms(median(closed.toStart))})`,
+      detail: `${closed.total} requests; each requester asks again once its last has started; max ${ms(Math.max(...closed.toStart))}`,
       target: `≤ ${LATENCY_TARGET_MS} ms${kind === 'sqlite' ? '' : ' on SQLite'}`,
       ...(kind === 'sqlite' ? { pass: p99 <= LATENCY_TARGET_MS } : {}),
+    });
+  }
+  rows.push(
+    {
+      store: kind,
+      metric: 'saturated: approval → execution start, p99 (median)',
+      value: `${ms(percentile(busy.toStart, 99))} (${ms(median(busy.toStart))})`,
+      detail: `${busy.total} requests, ${REQUESTERS} requesters asking again as soon as approved (approvals outrun executions: a queue); max ${ms(Math.max(...busy.toStart))}`,
     },
     {
       store: kind,
@@ -111,7 +122,7 @@ export function latencyRows(
       value: `${(busy.total / busy.seconds).toFixed(0)} /s`,
       detail: `back to back${busy.notSucceeded ? `; ${busy.notSucceeded} executions did not succeed (${busy.firstError?.slice(0, 80)})` : ''}`,
     },
-  ];
+  );
   if (paced) {
     rows.push({
       store: kind,
@@ -134,9 +145,10 @@ export async function benchLatency(target: BenchTarget, total = requestsArg(1000
   const server = await startServer(place);
   try {
     await measureLatency(server, WARM_UP);
+    const closed = await measureLatency(server, total, undefined, true);
     const busy = await measureLatency(server, total);
     const paced = await measureLatency(server, PACED_REQUESTS, 1000);
-    return latencyRows(target.kind, busy, paced);
+    return latencyRows(target.kind, busy, paced, closed);
   } finally {
     await server.stop();
     await place.cleanup();

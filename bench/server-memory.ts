@@ -82,17 +82,18 @@ export async function benchServer(target: BenchTarget, o: ServerBenchOptions): P
     const atStart = server.memory();
     const started = performance.now();
     let done = 0;
-    const run = async (n: number, paceMs?: number) => {
-      const stats = await measureLatency(server, Math.min(n, o.total - done), paceMs);
+    const run = async (n: number, paceMs?: number, untilStarted = false) => {
+      const stats = await measureLatency(server, Math.min(n, o.total - done), paceMs, untilStarted);
       done += stats.total;
       runs.push(stats);
       return stats;
     };
     await run(WARM_UP);
     if (o.withLatency) {
+      const closed = await run(LATENCY_REQUESTS, undefined, true);
       const busy = await run(LATENCY_REQUESTS);
       const paced = await run(PACED_REQUESTS, 1000);
-      rows.push(...latencyRows(target.kind, busy, paced));
+      rows.push(...latencyRows(target.kind, busy, paced, closed));
     }
     const midway = { done, ...server.memory() };
     const scales = o.mixed ? done : o.total;

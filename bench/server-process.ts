@@ -191,6 +191,11 @@ export async function driveLifecycles(
   total: number,
   /** When set, each requester starts one request every `paceMs` (a person's pace), not back to back. */
   paceMs?: number,
+  /**
+   * Closed loop: each requester waits until its request has started running before it asks
+   * again, so at most `requesters` requests are in flight (a person watching their change).
+   */
+  untilStarted = false,
 ): Promise<LoadResult> {
   const lifecycles: Lifecycle[] = [];
   let next = 0;
@@ -227,12 +232,24 @@ export async function driveLifecycles(
         if (!['succeeded', 'failed'].includes(s)) throw new Error(`approve left ${r.id} ${s}`);
       }
       lifecycles.push({ id: r.id, createMs: created.ms, approveMs: approved.ms, windowAck });
+      if (untilStarted) await waitUntilStarted(server, r.id);
       if (paceMs) await sleep(paceMs - (performance.now() - began));
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: requesters }, loop));
   return { lifecycles, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Polls until the request has left `approved` (it is running or done). */
+async function waitUntilStarted(server: Server, id: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await server.call('GET', `/api/v1/requests/${id}`, 'carol');
+    if (got.json.request?.state !== 'approved') return;
+    if (Date.now() > deadline) throw new Error(`${id} did not start in ${timeoutMs} ms`);
+    await sleep(5);
+  }
 }
 
 export interface Executed {
