@@ -235,6 +235,7 @@ export async function cli(argv: string[]): Promise<void> {
         return runOps(text, {
           url: o.url,
           token,
+          kind: o.kind,
           ...(o.confirm ? { confirm: o.confirm } : {}),
           out: print,
         });

@@ -342,15 +342,17 @@ describe('countersign ops against a running server, then audit verify and export
     return { id: m[1]!, state: m[2]!, needs };
   }
 
-  /** Outside the prod change window dave acknowledges, through the API, as a person would. */
+  /** Outside the prod change window dave acknowledges it: `ops approve <id> --kind window-ack`. */
   async function acknowledgeIfAsked(id: string, needs: string[]) {
     if (!needs.some((n) => n.includes('window-ack'))) return;
-    const { json } = await api('GET', `/requests/${id}`, 'dave');
-    const ack = await api('POST', `/requests/${id}/approve`, 'dave', {
-      digest: json.request.digest,
-      kind: 'window-ack',
-    });
-    assert.equal(ack.status, 200, JSON.stringify(ack.json));
+    const ack = await ops(['approve', id], { token: 'cs_demo_dave' }, ['--kind', 'window-ack']);
+    assert.equal(ack.code, 0, ack.stdout + ack.stderr);
+    const { json } = await api('GET', `/requests/${id}`, 'carol');
+    assert.ok(
+      json.request.signOffs.some(
+        (s: { kind: string; by: string }) => s.kind === 'window-ack' && s.by === 'dave',
+      ),
+    );
   }
 
   async function waitForState(id: string, state: string) {

@@ -11,6 +11,8 @@ export interface OpsOptions {
   token: string;
   /** For a destructive command: the target typed out, `<service>/<environment>`. */
   confirm?: string;
+  /** Which sign-off `approve` gives: `approval` (default), `window-ack` or `rollback-confirm`. */
+  kind?: 'approval' | 'window-ack' | 'rollback-confirm';
   out: (line: string) => void;
 }
 
@@ -60,6 +62,7 @@ export async function runOps(text: string, o: OpsOptions): Promise<number> {
         o,
         await call(o, 'POST', `/requests/${encodeURIComponent(id)}/approve`, {
           digest: request.digest,
+          ...(o.kind ? { kind: o.kind } : {}),
           ...(o.confirm ? { confirmation: o.confirm } : {}),
         }),
       );

@@ -2,7 +2,14 @@
  * The `countersign` command line. It only parses arguments and prints; the work is done
  * by the actions the composition root hands in, over the same settings as the server.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+
+export interface OpsCliOptions {
+  url: string;
+  token?: string;
+  confirm?: string;
+  kind: 'approval' | 'window-ack' | 'rollback-confirm';
+}
 
 export interface CliActions {
   serve(): Promise<void>;
@@ -10,7 +17,7 @@ export interface CliActions {
   verifyAudit(): Promise<number>;
   exportAudit(outFile?: string): Promise<number>;
   explain(text: string, as: string, json: boolean): Promise<number>;
-  ops(text: string, opts: { url: string; token?: string; confirm?: string }): Promise<number>;
+  ops(text: string, opts: OpsCliOptions): Promise<number>;
 }
 
 /**
@@ -85,9 +92,12 @@ export function buildProgram(actions: CliActions, setExit: (code: number) => voi
     .option('--url <url>', 'server URL', 'http://127.0.0.1:8080')
     .option('--token <token>', 'API token (default: $COUNTERSIGN_TOKEN)')
     .option('--confirm <target>', 'for a destructive approval: type <service>/<environment>')
+    .addOption(
+      new Option('--kind <kind>', 'which sign-off approve gives')
+        .choices(['approval', 'window-ack', 'rollback-confirm'])
+        .default('approval'),
+    )
     .description('act against a running server, as in chat')
-    .action((words: string[], o: { url: string; token?: string; confirm?: string }) =>
-      exitWith(actions.ops(joinWords(words), o)),
-    );
+    .action((words: string[], o: OpsCliOptions) => exitWith(actions.ops(joinWords(words), o)));
   return program;
 }
