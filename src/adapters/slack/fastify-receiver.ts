@@ -51,7 +51,7 @@ export interface FastifyReceiverOptions {
   /** Now, in milliseconds since epoch: the signature window and dedupe records use it. */
   clock: () => number;
   /** Where deliveries are recorded (scope `slack`), so a redelivery is not dispatched twice. */
-  store: Pick<Store, 'beginIdempotent' | 'finishIdempotent' | 'abandonIdempotent'>;
+  store: Pick<Store, 'beginIdempotent' | 'abandonIdempotent'>;
   /** When set, a payload whose `api_app_id` differs (or is missing) gets 403. */
   appId?: string;
   /** When set, a payload from another workspace gets 403; an `E…` id matches the enterprise. */
@@ -239,18 +239,20 @@ export class FastifyReceiver implements Receiver {
 
   /**
    * Once the listener is done: a failure before any answer forgets the delivery record, so
-   * Slack's retry (or the person's next try) is handled; otherwise the record is closed.
+   * Slack's retry (or the person's next try) is handled. Otherwise the record stays as it
+   * is: any record already means "seen", so marking it done would only cost a second
+   * fsynced commit per delivery on the event loop.
    */
   async #afterwards(s: Settled, outcome: First, key: string | undefined): Promise<void> {
     if (!s.ok && outcome.kind !== 'failed') {
       this.#o.log.error({ err: s.error }, 'slack listener failed after its answer');
     }
-    if (key === undefined) return;
-    const { store } = this.#o;
-    await (outcome.kind === 'failed'
-      ? store.abandonIdempotent(SLACK_DEDUPE_SCOPE, key)
-      : store.finishIdempotent(SLACK_DEDUPE_SCOPE, key, 200, '')
-    ).catch((err: unknown) => this.#o.log.error({ err, key }, 'slack delivery record not updated'));
+    if (key === undefined || outcome.kind !== 'failed') return;
+    await this.#o.store
+      .abandonIdempotent(SLACK_DEDUPE_SCOPE, key)
+      .catch((err: unknown) =>
+        this.#o.log.error({ err, key }, 'slack delivery record not updated'),
+      );
   }
 
   #track(p: Promise<void>): void {
