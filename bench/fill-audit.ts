@@ -6,9 +6,11 @@
  * the store moves it. `verifyAudit` passing over the result is the check that it matches.
  * The store must be closed while this runs (SQLite allows one writer).
  */
+
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
+import type { RawRow } from '../src/adapters/store/audit-read.ts';
 import { AUDIT_COLUMNS } from '../src/adapters/store/audit-repo.ts';
 import { SQLITE_FILE } from '../src/adapters/store/open-store.ts';
 import { sha256hex } from '../src/adapters/system.ts';
@@ -18,20 +20,8 @@ import { sampleDraft } from './lib.ts';
 
 const CHUNK = 10_000;
 
-type Row = [
-  number,
-  number,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-  string,
-];
+/** One `audit_log` row in `AUDIT_COLUMNS` order, as the store reads it. */
+type Row = RawRow;
 
 /**
  * Yields chained rows after `head`, `CHUNK` at a time. Every sample entry has the same

@@ -34,42 +34,51 @@ async function waitFor<T>(
   }
 }
 
-describe('Slack: the demo flow', () => {
-  let h: Harness;
-  let slack: FakeSlack;
-  let n = 0;
-
+/** A fake Slack and a harness with Slack mounted on it, for the enclosing describe. */
+function useSlackHarness(): { h: Harness; slack: FakeSlack } {
+  const ctx = {} as { h: Harness; slack: FakeSlack };
   before(async () => {
-    slack = await startFakeSlack();
-    h = await harness({ slack: { apiUrl: slack.apiUrl } });
+    ctx.slack = await startFakeSlack();
+    ctx.h = await harness({ slack: { apiUrl: ctx.slack.apiUrl } });
   });
   after(async () => {
-    await h?.close();
-    await slack?.close();
+    await ctx.h?.close();
+    await ctx.slack?.close();
   });
+  return ctx;
+}
+
+/** A correctly signed delivery to /slack/events, stamped with the harness clock. */
+function deliver(h: Harness, body: string) {
+  return h.app.inject({
+    method: 'POST',
+    url: '/slack/events',
+    ...signedSlackRequest(SLACK_TEST.signingSecret, body, {
+      timestamp: Math.floor(h.clock.now() / 1000),
+    }),
+  });
+}
+
+describe('Slack: the demo flow', () => {
+  const ctx = useSlackHarness();
+  let n = 0;
 
   const post = async (body: string) => {
     const started = performance.now();
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/slack/events',
-      ...signedSlackRequest(SLACK_TEST.signingSecret, body, {
-        timestamp: Math.floor(h.clock.now() / 1000),
-      }),
-    });
+    const res = await deliver(ctx.h, body);
     return { status: res.statusCode, body: res.body, ms: performance.now() - started };
   };
   const slash = async (user: string, text: string, channelId = 'C01OPS') => {
     const id = `r${++n}`;
     const res = await post(
-      slashCommandBody({ text, userId: user, channelId, responseUrl: slack.responseUrl(id) }),
+      slashCommandBody({ text, userId: user, channelId, responseUrl: ctx.slack.responseUrl(id) }),
     );
     return {
       ...res,
       reply: () =>
         waitFor(
           `reply ${id}`,
-          () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
+          () => ctx.slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
         ),
     };
   };
@@ -81,7 +90,7 @@ describe('Slack: the demo flow', () => {
         value,
         userId: user,
         channelId: APPROVALS,
-        responseUrl: slack.responseUrl(id),
+        responseUrl: ctx.slack.responseUrl(id),
       }),
     );
     return {
@@ -89,7 +98,7 @@ describe('Slack: the demo flow', () => {
       reply: () =>
         waitFor(
           `reply ${id}`,
-          () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
+          () => ctx.slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
         ),
     };
   };
@@ -102,7 +111,7 @@ describe('Slack: the demo flow', () => {
   };
   // The harness clock stands still, so ids made in one test share a millisecond: find by command.
   const byCommand = async (command: string) =>
-    (await h.store.listRequests({ limit: 100 })).find((r) => r.command === command);
+    (await ctx.h.store.listRequests({ limit: 100 })).find((r) => r.command === command);
   const latest = async () => (await byCommand('deploy'))!;
 
   it('alice requests a prod deploy; the prompt goes to the approvals channel and she is told where', async () => {
@@ -115,8 +124,8 @@ describe('Slack: the demo flow', () => {
     const reply = await res.reply();
     assert.match(reply.text, /pending/);
     assert.match(reply.text, /<#C01APPROVALS>/);
-    await h.dispatcher.drain();
-    const posts = slack.callsTo('chat.postMessage');
+    await ctx.h.dispatcher.drain();
+    const posts = ctx.slack.callsTo('chat.postMessage');
     assert.equal(posts.length, 1);
     assert.equal(posts[0]!.params.channel, APPROVALS);
     const ids = promptButtons(posts[0]!).map((b) => b.action_id);
@@ -128,14 +137,14 @@ describe('Slack: the demo flow', () => {
 
   it("alice's own Approve is refused, politely and audited; nothing changes", async () => {
     const r = await latest();
-    const approve = promptButtons(slack.callsTo('chat.postMessage')[0]!).find(
+    const approve = promptButtons(ctx.slack.callsTo('chat.postMessage')[0]!).find(
       (b) => b.action_id === 'cs_approve',
     )!;
     const res = await click('U01ALICE', 'cs_approve', approve.value);
     assert.equal(res.status, 200);
     assert.match((await res.reply()).text, /someone else/i);
-    assert.equal((await h.store.getRequest(r.id))?.state, 'pending');
-    const audit = await h.store.queryAudit({ target: r.id, action: 'approval.given.refused' });
+    assert.equal((await ctx.h.store.getRequest(r.id))?.state, 'pending');
+    const audit = await ctx.h.store.queryAudit({ target: r.id, action: 'approval.given.refused' });
     assert.deepEqual(
       audit.map((e) => [e.actor, e.result]),
       [['alice', 'SELF_APPROVAL']],
@@ -144,29 +153,35 @@ describe('Slack: the demo flow', () => {
 
   it("bob's Approve runs it; the prompt is updated in place and the result lands in its thread", async () => {
     const r = await latest();
-    const prompt = slack.callsTo('chat.postMessage')[0]!;
+    const prompt = ctx.slack.callsTo('chat.postMessage')[0]!;
     const approve = promptButtons(prompt).find((b) => b.action_id === 'cs_approve')!;
     const res = await click('U01BOB', 'cs_approve', approve.value);
     assert.equal(res.status, 200);
-    await waitFor('approval', async () => (await h.store.getRequest(r.id))?.state !== 'pending');
-    await h.dispatcher.drain();
-    await waitFor('succeeded', async () => (await h.store.getRequest(r.id))?.state === 'succeeded');
-    await h.dispatcher.drain();
-    const promptTs = slack.messages(APPROVALS).find((m) => !m.thread_ts)!.ts;
-    const updates = slack.callsTo('chat.update').filter((c) => c.params.ts === promptTs);
+    await waitFor(
+      'approval',
+      async () => (await ctx.h.store.getRequest(r.id))?.state !== 'pending',
+    );
+    await ctx.h.dispatcher.drain();
+    await waitFor(
+      'succeeded',
+      async () => (await ctx.h.store.getRequest(r.id))?.state === 'succeeded',
+    );
+    await ctx.h.dispatcher.drain();
+    const promptTs = ctx.slack.messages(APPROVALS).find((m) => !m.thread_ts)!.ts;
+    const updates = ctx.slack.callsTo('chat.update').filter((c) => c.params.ts === promptTs);
     assert.ok(updates.length >= 1, 'the prompt was updated in place');
     const last = updates.at(-1)!;
     assert.deepEqual(promptButtons(last), [], 'no buttons once decided');
     assert.match(JSON.stringify(last.params.blocks), /succeeded/i);
-    const replies = slack.messages(APPROVALS).filter((m) => m.thread_ts === promptTs);
+    const replies = ctx.slack.messages(APPROVALS).filter((m) => m.thread_ts === promptTs);
     assert.equal(replies.length, 1, 'one result reply in the thread');
     assert.match(JSON.stringify(replies[0]), /1\.4\.2/);
     assert.equal(
-      slack.callsTo('chat.postMessage').filter((c) => !c.params.thread_ts).length,
+      ctx.slack.callsTo('chat.postMessage').filter((c) => !c.params.thread_ts).length,
       1,
       'nothing posted twice',
     );
-    const actions = (await h.store.queryAudit({ target: r.id })).map(
+    const actions = (await ctx.h.store.queryAudit({ target: r.id })).map(
       (e) => `${e.actor}:${e.action}`,
     );
     assert.deepEqual(actions, [
@@ -183,7 +198,7 @@ describe('Slack: the demo flow', () => {
     const res = await slash('U0STRANGER', 'status checkout-api prod');
     assert.equal(res.status, 200);
     assert.match(res.body, /don't know you/);
-    const audit = await h.store.queryAudit({ actor: 'unknown:slack:U0STRANGER' });
+    const audit = await ctx.h.store.queryAudit({ actor: 'unknown:slack:U0STRANGER' });
     assert.equal(audit.length, 1);
     assert.equal(audit[0]!.result, 'UNKNOWN_PERSON');
   });
@@ -221,11 +236,11 @@ describe('Slack: the demo flow', () => {
   it('deny opens a modal; its submission needs a reason and denies', async () => {
     await slash('U01ALICE', 'scale checkout-api prod replicas=6 ticket=CHG-2');
     const r = await waitFor('request', () => byCommand('scale'));
-    await h.dispatcher.drain();
-    const prompt = slack.callsTo('chat.postMessage').at(-1)!;
+    await ctx.h.dispatcher.drain();
+    const prompt = ctx.slack.callsTo('chat.postMessage').at(-1)!;
     const deny = promptButtons(prompt).find((b) => b.action_id === 'cs_deny')!;
     await click('U01BOB', 'cs_deny', deny.value);
-    const open = await waitFor('views.open', () => slack.callsTo('views.open').at(-1));
+    const open = await waitFor('views.open', () => ctx.slack.callsTo('views.open').at(-1));
     const view = open.params.view as { callback_id: string; private_metadata: string };
     assert.equal(view.callback_id, 'cs_deny');
     const empty = await post(
@@ -237,7 +252,7 @@ describe('Slack: the demo flow', () => {
       }),
     );
     assert.match(empty.body, /"response_action":"errors"/);
-    assert.equal((await h.store.getRequest(r.id))?.state, 'pending');
+    assert.equal((await ctx.h.store.getRequest(r.id))?.state, 'pending');
     const ok = await post(
       viewSubmissionBody({
         callbackId: 'cs_deny',
@@ -247,18 +262,18 @@ describe('Slack: the demo flow', () => {
       }),
     );
     assert.equal(ok.status, 200);
-    assert.equal((await h.store.getRequest(r.id))?.state, 'denied');
+    assert.equal((await ctx.h.store.getRequest(r.id))?.state, 'denied');
   });
 
   it("a destructive command's Approve asks for the typed target", async () => {
     await slash('U01ALICE', 'flush-cache checkout-api prod ticket=CHG-3');
     const r = await waitFor('request', () => byCommand('flush-cache'));
-    await h.dispatcher.drain();
-    const prompt = slack.callsTo('chat.postMessage').at(-1)!;
+    await ctx.h.dispatcher.drain();
+    const prompt = ctx.slack.callsTo('chat.postMessage').at(-1)!;
     const approve = promptButtons(prompt).find((b) => b.action_id === 'cs_approve')!;
-    const before = slack.callsTo('views.open').length;
+    const before = ctx.slack.callsTo('views.open').length;
     await click('U01BOB', 'cs_approve', approve.value);
-    const open = await waitFor('confirm modal', () => slack.callsTo('views.open')[before]);
+    const open = await waitFor('confirm modal', () => ctx.slack.callsTo('views.open')[before]);
     const view = open.params.view as { callback_id: string; private_metadata: string };
     assert.equal(view.callback_id, 'cs_confirm');
     const wrong = await post(
@@ -279,34 +294,17 @@ describe('Slack: the demo flow', () => {
       }),
     );
     assert.equal(right.status, 200);
-    const after = await h.store.getRequest(r.id);
+    const after = await ctx.h.store.getRequest(r.id);
     assert.equal(after?.signOffs.filter((s) => s.by === 'bob').length, 1);
     assert.equal(after?.state, 'pending', 'a destructive command needs a second approver');
   });
 });
 
 describe('Slack: approval clicks are checked every time', () => {
-  let h: Harness;
-  let slack: FakeSlack;
+  const ctx = useSlackHarness();
   let n = 0;
 
-  before(async () => {
-    slack = await startFakeSlack();
-    h = await harness({ slack: { apiUrl: slack.apiUrl } });
-  });
-  after(async () => {
-    await h?.close();
-    await slack?.close();
-  });
-
-  const post = (body: string) =>
-    h.app.inject({
-      method: 'POST',
-      url: '/slack/events',
-      ...signedSlackRequest(SLACK_TEST.signingSecret, body, {
-        timestamp: Math.floor(h.clock.now() / 1000),
-      }),
-    });
+  const post = (body: string) => deliver(ctx.h, body);
   const click = async (user: string, value: string, actionId = 'cs_approve') => {
     const id = `c${++n}`;
     const res = await post(
@@ -315,21 +313,21 @@ describe('Slack: approval clicks are checked every time', () => {
         value,
         userId: user,
         channelId: APPROVALS,
-        responseUrl: slack.responseUrl(id),
+        responseUrl: ctx.slack.responseUrl(id),
       }),
     );
     assert.equal(res.statusCode, 200);
     return () =>
       waitFor(
         `reply ${id}`,
-        () => slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
+        () => ctx.slack.responses.find((r) => r.id === id)?.body as { text: string } | undefined,
       );
   };
   const newRequest = async (text: string) => {
-    const res = await h.api('POST', '/api/v1/requests', 'alice', { text });
+    const res = await ctx.h.api('POST', '/api/v1/requests', 'alice', { text });
     assert.equal(res.status, 201);
-    await h.dispatcher.drain();
-    const prompt = slack.callsTo('chat.postMessage').at(-1)!;
+    await ctx.h.dispatcher.drain();
+    const prompt = ctx.slack.callsTo('chat.postMessage').at(-1)!;
     const blocks = prompt.params.blocks as {
       type: string;
       elements?: { action_id: string; value: string }[];
@@ -343,24 +341,30 @@ describe('Slack: approval clicks are checked every time', () => {
   it('§8.18 a double click on Approve records one approval and one execution', async () => {
     const r = await newRequest('deploy checkout-api prod version=1.4.2 ticket=CHG-10');
     await Promise.all([click('U01BOB', r.value), click('U01BOB', r.value)]);
-    await waitFor('approved', async () => (await h.store.getRequest(r.id))?.state !== 'pending');
-    await h.dispatcher.drain();
-    const started = await h.store.queryAudit({ target: r.id, action: 'execution.started' });
+    await waitFor(
+      'approved',
+      async () => (await ctx.h.store.getRequest(r.id))?.state !== 'pending',
+    );
+    await ctx.h.dispatcher.drain();
+    const started = await ctx.h.store.queryAudit({ target: r.id, action: 'execution.started' });
     assert.equal(started.length, 1);
-    const given = await h.store.queryAudit({ target: r.id, action: 'approval.given' });
+    const given = await ctx.h.store.queryAudit({ target: r.id, action: 'approval.given' });
     assert.equal(given.length, 1);
   });
 
   it('§8.19 a click replayed after the decision is told it was already decided, and runs nothing', async () => {
     const r = await newRequest('deploy checkout-api prod version=1.4.3 ticket=CHG-11');
     await click('U01BOB', r.value);
-    await waitFor('approved', async () => (await h.store.getRequest(r.id))?.state !== 'pending');
-    await h.dispatcher.drain();
+    await waitFor(
+      'approved',
+      async () => (await ctx.h.store.getRequest(r.id))?.state !== 'pending',
+    );
+    await ctx.h.dispatcher.drain();
     const reply = await (await click('U01DAVE', r.value))();
     assert.match(reply.text, /already/);
-    await h.dispatcher.drain();
+    await ctx.h.dispatcher.drain();
     assert.equal(
-      (await h.store.queryAudit({ target: r.id, action: 'execution.started' })).length,
+      (await ctx.h.store.queryAudit({ target: r.id, action: 'execution.started' })).length,
       1,
     );
   });
@@ -380,50 +384,34 @@ describe('Slack: approval clicks are checked every time', () => {
       (await (await click('U01BOB', JSON.stringify({ ...va, r: 'REQ-0NOSUCH' })))()).text,
       /No request/,
     );
-    assert.equal((await h.store.getRequest(a.id))?.state, 'pending');
-    assert.equal((await h.store.getRequest(b.id))?.state, 'pending');
+    assert.equal((await ctx.h.store.getRequest(a.id))?.state, 'pending');
+    assert.equal((await ctx.h.store.getRequest(b.id))?.state, 'pending');
   });
 
   it('§8.17 a viewer clicking Approve is refused; permission is checked on the click, not inferred from the button', async () => {
     const r = await newRequest('scale checkout-api prod replicas=9 ticket=CHG-14');
     assert.match((await (await click('U01CAROL', r.value))()).text, /no approve grant/);
-    assert.equal((await h.store.getRequest(r.id))?.state, 'pending');
+    assert.equal((await ctx.h.store.getRequest(r.id))?.state, 'pending');
   });
 });
 
 describe('Slack: App Home', () => {
-  let h: Harness;
-  let slack: FakeSlack;
-
-  before(async () => {
-    slack = await startFakeSlack();
-    h = await harness({ slack: { apiUrl: slack.apiUrl } });
-  });
-  after(async () => {
-    await h?.close();
-    await slack?.close();
-  });
+  const ctx = useSlackHarness();
 
   const openHome = async (user: string) => {
-    const before = slack.callsTo('views.publish').length;
+    const before = ctx.slack.callsTo('views.publish').length;
     const body = eventCallbackBody({
       event: { type: 'app_home_opened', user, channel: 'D0HOME', tab: 'home' },
     });
-    const res = await h.app.inject({
-      method: 'POST',
-      url: '/slack/events',
-      ...signedSlackRequest(SLACK_TEST.signingSecret, body, {
-        timestamp: Math.floor(h.clock.now() / 1000),
-      }),
-    });
+    const res = await deliver(ctx.h, body);
     assert.equal(res.statusCode, 200);
-    const call = await waitFor('views.publish', () => slack.callsTo('views.publish')[before]);
+    const call = await waitFor('views.publish', () => ctx.slack.callsTo('views.publish')[before]);
     assert.equal(call.params.user_id, user);
     return JSON.stringify(call.params.view);
   };
 
   it("shows the viewer's pending approvals and their own open requests", async () => {
-    const created = await h.api('POST', '/api/v1/requests', 'alice', {
+    const created = await ctx.h.api('POST', '/api/v1/requests', 'alice', {
       text: 'scale checkout-api prod replicas=6 ticket=CHG-20',
     });
     const id = created.json.request.id as string;

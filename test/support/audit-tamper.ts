@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { AUDIT_COLUMNS } from '../../src/adapters/store/audit-repo.ts';
 import { SQLITE_FILE } from '../../src/adapters/store/open-store.ts';
 
 /** Copies `<fromDir>/countersign.db` (a consistent snapshot, WAL included) into `toDir`. */
@@ -47,19 +48,8 @@ export function deleteEntry(db: Sqlite.Database, seq: number): void {
   if (r.changes !== 1) throw new Error(`no audit entry ${seq}`);
 }
 
-const CONTENT = [
-  'at',
-  'actor',
-  'surface',
-  'action',
-  'target',
-  'params_digest',
-  'result',
-  'links',
-  'detail',
-  'prev_hash',
-  'hash',
-] as const;
+/** Every column but `seq`. */
+const CONTENT = AUDIT_COLUMNS.filter((c) => c !== 'seq');
 
 /** (c) Swaps the contents (everything but `seq`) of entries `a` and `b`: a reordering. */
 export function swapEntries(db: Sqlite.Database, a: number, b: number): void {

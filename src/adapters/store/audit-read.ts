@@ -56,7 +56,7 @@ const fromSealed = (r: SealedRaw): SealedAuditRow => ({
 const READ_SQL = `select ${AUDIT_COLUMNS.join(', ')} from audit_log where seq >= $1 order by seq limit $2`;
 
 /** One row in `AUDIT_COLUMNS` order. */
-type RawRow = [
+export type RawRow = [
   number,
   number,
   string,
