@@ -47,6 +47,11 @@ export const ERRORS = {
   STORE_UNAVAILABLE: { status: 503, title: 'The store is unavailable; nothing was changed' },
   EXECUTION_FAILED: { status: 502, title: 'The command failed' },
   INTERNAL: { status: 500, title: 'Internal error' },
+  EVENT_PATTERN_INVALID: { status: 400, title: 'The event pattern is not valid' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not accepted' },
+  SIGNATURE_INVALID: { status: 403, title: 'The message signature could not be verified' },
+  TOPIC_NOT_ALLOWED: { status: 403, title: 'The SNS topic is not allowed by the catalog' },
+  STALE_MESSAGE: { status: 400, title: 'The message is too old or from the future' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
