@@ -7,18 +7,22 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
+import { routeEventFile, testPattern } from './adapters/cli/events-cli.ts';
 import { runOps } from './adapters/cli/ops-client.ts';
 import { buildProgram } from './adapters/cli/program.ts';
 import { LocalExecutor } from './adapters/executors/local-executor.ts';
 import { buildApp } from './adapters/http/build-app.ts';
+import { CertificateCache } from './adapters/ingest/sns-verify.ts';
+import { logAlertChat } from './adapters/log-alert-chat.ts';
 import { logNotifier } from './adapters/log-notifier.ts';
 import { createLogger } from './adapters/logger.ts';
-import { createMetrics } from './adapters/metrics.ts';
+import { createMetrics, ingestMetrics } from './adapters/metrics.ts';
 import type { MountedSlack } from './adapters/slack/mount-slack.ts';
 import { openStore } from './adapters/store/open-store.ts';
 import { createIds, sha256hex, systemClock } from './adapters/system.ts';
 import type { AppDeps } from './app/context.ts';
 import { auditOf, SYSTEM } from './app/context.ts';
+import { IngestPipeline } from './app/ingest-pipeline.ts';
 import { OutboxDispatcher } from './app/outbox-dispatcher.ts';
 import type { Store } from './app/ports.ts';
 import { exportAudit, verifyAudit } from './app/verify-audit.ts';
@@ -80,16 +84,35 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
   const dispatcher = new OutboxDispatcher(deps, { leaseMs: settings.outboxLeaseMs });
   deps.wakeDispatcher = () => dispatcher.wake();
   let ready = false;
+  const metrics = createMetrics(store);
+  const ingest = { ...deps, metrics: ingestMetrics(metrics), chat: logAlertChat(log) };
+  const pipeline = new IngestPipeline(ingest, {
+    ...(settings.publicUrl ? { consoleUrl: settings.publicUrl } : {}),
+  });
   const app = buildApp(deps, {
     bodyLimit: settings.bodyLimit,
-    metrics: createMetrics(store),
+    metrics,
     logger: log,
     ready: () => ready,
+    hooks: {
+      accept: (events) => pipeline.accept(events),
+      catalog: deps.catalog,
+      clock: deps.clock,
+      sha256: deps.sha256,
+      log,
+      metrics: ingest.metrics,
+      ...(settings.ingestToken ? { ingestToken: settings.ingestToken } : {}),
+      certs: new CertificateCache(),
+    },
   });
   const slack = await withSlack(app, deps, settings, log);
+  if (slack) ingest.chat = slack.alertChat;
   await app.listen({ port: settings.port, host: settings.host });
   // Handler workers start on first use (about 0.5 s once): a warm one costs ~35 MB at rest.
-  if (settings.worker) dispatcher.start();
+  if (settings.worker) {
+    dispatcher.start();
+    await pipeline.start();
+  }
   ready = true;
   log.info(
     {
@@ -102,6 +125,7 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
   return async () => {
     ready = false;
     await app.close();
+    await pipeline.stop();
     await dispatcher.stop();
     await slack?.stop();
     await deps.executor.close?.();
@@ -174,6 +198,7 @@ async function withComposed<T>(fn: (c: Composed) => Promise<T>): Promise<T> {
 }
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
+const printer = { out: print, err: (line: string) => process.stderr.write(`${line}\n`) };
 
 export async function cli(argv: string[]): Promise<void> {
   const program = buildProgram(
@@ -225,6 +250,11 @@ export async function cli(argv: string[]): Promise<void> {
         const e = explainRequest(catalog, person, parsed.value, Date.now());
         print(json ? JSON.stringify(e, null, 2) : formatExplanation(e));
         return e.allowed ? 0 : 1;
+      },
+      testPattern: (pattern, event, explain) => testPattern(pattern, event, { explain }, printer),
+      routeEvent: async (event) => {
+        const catalog = await loadCatalogOrThrow(loadSettings().configDir);
+        return routeEventFile(catalog, event, printer);
       },
       ops: (text, o) => {
         const token = o.token ?? process.env.COUNTERSIGN_TOKEN;

@@ -564,6 +564,10 @@ describe('§8.60 time formats and zones in the catalog', () => {
       commands: [],
       policies: [],
       channelRules: [],
+      routes: [],
+      snsTopics: [],
+      alertChannels: [],
+      maintenanceWindows: [],
       changeWindows: [
         {
           id: 'berlin-days',

@@ -1,5 +1,6 @@
 /** Prometheus metrics: process defaults plus the control plane's own gauges. */
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { IngestMetrics } from '../app/ingest-ports.ts';
 import type { Store } from '../app/ports.ts';
 
 export function createMetrics(store: Store): Registry {
@@ -30,4 +31,38 @@ export function createMetrics(store: Store): Registry {
     },
   });
   return registry;
+}
+
+/** Ingestion counters, registered on `registry`. */
+export function ingestMetrics(registry: Registry): IngestMetrics {
+  const events = new Counter({
+    name: 'countersign_ingest_events_total',
+    help: 'Ingested events by source and outcome (accepted, duplicate).',
+    labelNames: ['source', 'outcome'] as const,
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'countersign_ingest_rejected_total',
+    help: 'Ingest requests refused, by source and error code.',
+    labelNames: ['source', 'code'] as const,
+    registers: [registry],
+  });
+  const unrouted = new Counter({
+    name: 'countersign_ingest_unrouted_total',
+    help: 'Events no catalog route took (they went to the default route).',
+    registers: [registry],
+  });
+  const toChat = new Histogram({
+    name: 'countersign_alert_to_chat_seconds',
+    help: 'From the alert change being applied to its message being handed to chat.',
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [registry],
+  });
+  return {
+    accepted: (source, n) => events.inc({ source, outcome: 'accepted' }, n),
+    duplicates: (source, n) => events.inc({ source, outcome: 'duplicate' }, n),
+    rejected: (source, code) => rejected.inc({ source, code }),
+    unrouted: (n) => unrouted.inc(n),
+    toChat: (s) => toChat.observe(s),
+  };
 }

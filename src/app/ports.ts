@@ -5,6 +5,7 @@
 import type { AuditDraft, AuditEntry, AuditRecord, SealedAuditRow } from '../domain/audit-chain.ts';
 import type { Catalog, Command, HandlerRef } from '../domain/catalog.ts';
 import type { ActionRequest, ParamValue, RequestState } from '../domain/request-model.ts';
+import type { IngestStore } from './ingest-ports.ts';
 
 export interface Clock {
   /** Milliseconds since epoch. */
@@ -87,7 +88,10 @@ export type ChatMessageKind =
   | 'result'
   | 'result-dm'
   | 'alert-break-glass'
-  | 'alert-unknown';
+  | 'alert-unknown'
+  /** An alert group's message (keyed by the group id), and a channel digest (by digest id). */
+  | 'alert-group'
+  | 'alert-digest';
 
 /**
  * What `claimChatMessage` found: `new` (the caller now owns posting it), `posting` (claimed
@@ -121,6 +125,8 @@ export interface StoreTx {
 
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Ingested events and alert state, in the same database. */
+  readonly ingest: IngestStore;
   /** Runs `fn` in one transaction; rolls back if it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
 
@@ -152,6 +158,12 @@ export interface Store {
   readAuditSealed(fromSeq: number, limit: number): Promise<SealedAuditRow[]>;
   /** The last appended entry as recorded apart from the rows, or undefined when empty. */
   auditHead(): Promise<{ seq: number; hash: string } | undefined>;
+  /**
+   * Optional fast path of `verifyAudit`: checks the chain up to the head on every core with
+   * SHA-256. `intact` only when the entry-by-entry check would pass; when not intact the
+   * caller runs that check to name the first bad entry (`checked` is then 0).
+   */
+  verifyAuditParallel?(): Promise<{ intact: boolean; checked: number }>;
 
   /** Records the first use of an Idempotency-Key for `scope` (the caller) or reports it. */
   beginIdempotent(

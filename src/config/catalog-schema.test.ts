@@ -290,7 +290,14 @@ describe('the published JSON Schema', () => {
       'policies',
       'change_windows',
       'channel_rules',
+      'routes',
+      'sns_topics',
+      'alert_channels',
+      'maintenance_windows',
     ]);
+    const route = schema.properties.routes.items;
+    assert.ok('group_by' in route.properties);
+    assert.equal(route.properties.environment.default, 'from-account');
     const policy = schema.properties.policies.items;
     assert.ok('approver_roles' in policy.properties);
     assert.equal(policy.properties.expires_after_minutes.default, 60);

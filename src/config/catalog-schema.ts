@@ -21,6 +21,12 @@ import type {
 import { GRANT_ACTIONS } from '../domain/catalog.ts';
 import { commandClass, commandSchema } from './command-schema.ts';
 import {
+  alertChannelSchema,
+  maintenanceWindowSchema,
+  routeSchema,
+  snsTopicSchema,
+} from './ingest-schema.ts';
+import {
   compact,
   hhmm,
   instant,
@@ -256,6 +262,10 @@ export const SECTIONS = {
   policies: policySchema,
   change_windows: changeWindowSchema,
   channel_rules: channelRuleSchema,
+  routes: routeSchema,
+  sns_topics: snsTopicSchema,
+  alert_channels: alertChannelSchema,
+  maintenance_windows: maintenanceWindowSchema,
 } as const;
 
 export type SectionKey = keyof typeof SECTIONS;
@@ -293,6 +303,22 @@ export const catalogFileSchema = strict({
     .array(channelRuleSchema)
     .optional()
     .describe('Which commands may be requested from which Slack channel (or dm).'),
+  routes: z
+    .array(routeSchema)
+    .optional()
+    .describe('Where ingested events go: EventBridge patterns to team, service, channel.'),
+  sns_topics: z
+    .array(snsTopicSchema)
+    .optional()
+    .describe('SNS topic ARNs whose messages /hooks/sns accepts; any other topic is refused.'),
+  alert_channels: z
+    .array(alertChannelSchema)
+    .optional()
+    .describe('Per-channel alert budgets (new messages per minute) before digests.'),
+  maintenance_windows: z
+    .array(maintenanceWindowSchema)
+    .optional()
+    .describe('Intervals in which alerts for these services are recorded, not posted.'),
 }).meta({
   title: 'Countersign catalog file',
   description:

@@ -8,6 +8,7 @@
  */
 import type { Command, Person } from '../domain/catalog.ts';
 import type { SectionItem, SectionKey } from './catalog-schema.ts';
+import { checkIngest } from './check-ingest.ts';
 import { checkSignOffs } from './check-sign-offs.ts';
 
 export type PathSegment = string | number;
@@ -59,6 +60,7 @@ export function checkCatalog(c: SourcedCatalog, opts: CheckOptions): PathIssue[]
   checkRoles(c, refs);
   checkPolicyRefs(c, refs);
   checkWindowsAndChannels(c, refs);
+  checkIngest(c, refs, opts, report);
   if (opts.peopleComplete) checkSignOffs(c, report);
   return issues;
 }
@@ -94,7 +96,7 @@ const SET_OF: Record<Noun, Exclude<keyof KnownIds, 'invalid'>> = {
 };
 
 /** Reports references that name nothing; `*` (where the schema allows it) names all. */
-interface RefChecker {
+export interface RefChecker {
   one(item: Sourced<unknown>, path: PathSegment[], value: string | undefined, noun: Noun): void;
   many(
     item: Sourced<unknown>,
@@ -123,7 +125,10 @@ function refChecker(known: KnownIds, report: Report): RefChecker {
 
 // ── duplicates ───────────────────────────────────────────────────────────────────────
 
-const NOUNS: Record<Exclude<SectionKey, 'channel_rules'>, string> = {
+const NOUNS: Record<
+  Exclude<SectionKey, 'channel_rules' | 'sns_topics' | 'alert_channels'>,
+  string
+> = {
   teams: 'team',
   people: 'person',
   roles: 'role',
@@ -131,6 +136,8 @@ const NOUNS: Record<Exclude<SectionKey, 'channel_rules'>, string> = {
   commands: 'command',
   policies: 'policy',
   change_windows: 'change window',
+  routes: 'route',
+  maintenance_windows: 'maintenance window',
 };
 
 function checkDuplicates(c: SourcedCatalog, opts: CheckOptions, report: Report): void {

@@ -307,6 +307,10 @@ function buildCatalog(s: SourcedCatalog, root: string): Catalog {
     policies: values('policies'),
     changeWindows: values('change_windows'),
     channelRules: values('channel_rules'),
+    routes: values('routes'),
+    snsTopics: values('sns_topics'),
+    alertChannels: values('alert_channels'),
+    maintenanceWindows: values('maintenance_windows'),
   };
   const digest = createHash('sha256').update(canonicalJson(body)).digest('hex');
   return { digest, ...body, root };

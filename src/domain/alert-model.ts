@@ -18,6 +18,12 @@ export interface AlertMetric {
   comparison?: string;
   /** The value that crossed the threshold, when the event says. */
   value?: number;
+  /**
+   * An anomaly detection alarm's expected band at the latest datapoint (same unit as
+   * `value`). `threshold` is then the edge the value crossed; inside the band, the edge
+   * the comparison watches (the upper one when it watches both).
+   */
+  band?: { lower: number; upper: number };
   unit?: string;
 }
 
@@ -67,8 +73,9 @@ export interface AlertRecord {
   /** Slack channel id its messages go to. */
   channel: string;
   runbooks: string[];
-  /** The alert group it belongs to (route-defined keys over a window). */
+  /** The alert group it belongs to (route-defined keys over a window), and that group's id. */
   groupKey: string;
+  groupId?: string;
   /** The latest event's facts. */
   facts: AlertFacts;
   /** ms since epoch. */

@@ -182,6 +182,61 @@ export interface ChannelRule {
   commands: string[];
 }
 
+/** Proposed severity of what a route catches: sev1 is the worst. */
+export type Severity = 'sev1' | 'sev2' | 'sev3' | 'sev4';
+
+/**
+ * Where an ingested event goes. Routes are tried in catalog order; the first that matches
+ * wins unless it says `continue`. A route without a pattern is the default route: it takes
+ * what no other route took.
+ */
+export interface Route {
+  id: string;
+  team: string;
+  description?: string;
+  /** An EventBridge event pattern (validated at load); absent for the default route. */
+  pattern?: Record<string, unknown>;
+  isDefault: boolean;
+  service?: string;
+  /** An environment name, or `from-account`: the service environment whose AWS account (and region) the event comes from. */
+  environment: string;
+  severity: Severity;
+  /** Slack channel id; default the service's alerts channel. */
+  channel?: string;
+  runbooks: string[];
+  /** Envelope paths (`detail.alarmName`, `account`) whose values form the alert group; empty: one group per alert. */
+  groupBy: string[];
+  /** Alerts with the same group key within this many minutes share one message. */
+  groupWindowMinutes: number;
+  /** Keep trying later routes after this one matched. */
+  continue: boolean;
+  /** False: record and count, but post nothing. */
+  notify: boolean;
+}
+
+/** An SNS topic whose messages are accepted (anyone can sign a message with their own topic). */
+export interface SnsTopic {
+  arn: string;
+  description?: string;
+}
+
+/** How many new alert messages a channel takes per minute before alerts collapse into a digest. */
+export interface AlertChannel {
+  channel: string;
+  budgetPerMinute: number;
+}
+
+/** A fixed interval in which alerts for these services are recorded but not posted. */
+export interface MaintenanceWindow {
+  id: string;
+  services: string[];
+  environments: string[];
+  /** Milliseconds since epoch, inclusive start and exclusive end. */
+  from: number;
+  to: number;
+  reason: string;
+}
+
 export interface Catalog {
   /** Hex SHA-256 over the canonical catalog, written to the audit log when loaded. */
   digest: string;
@@ -194,6 +249,10 @@ export interface Catalog {
   changeWindows: ChangeWindow[];
   /** Which commands may be requested from which channels. Empty means anywhere. */
   channelRules: ChannelRule[];
+  routes: Route[];
+  snsTopics: SnsTopic[];
+  alertChannels: AlertChannel[];
+  maintenanceWindows: MaintenanceWindow[];
   /** The folder the catalog was loaded from; handler paths resolve against it. */
   root: string;
 }

@@ -52,6 +52,7 @@ export const ERRORS = {
   SIGNATURE_INVALID: { status: 403, title: 'The message signature could not be verified' },
   TOPIC_NOT_ALLOWED: { status: 403, title: 'The SNS topic is not allowed by the catalog' },
   STALE_MESSAGE: { status: 400, title: 'The message is too old or from the future' },
+  UPSTREAM_UNAVAILABLE: { status: 503, title: 'A service we depend on did not answer; retry' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

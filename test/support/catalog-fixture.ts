@@ -142,6 +142,10 @@ export function testCatalog(overrides: Partial<Catalog> = {}): Catalog {
       },
     ],
     channelRules: [],
+    routes: [],
+    snsTopics: [],
+    alertChannels: [],
+    maintenanceWindows: [],
     ...overrides,
   };
 }

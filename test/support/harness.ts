@@ -10,15 +10,20 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { LocalExecutor } from '../../src/adapters/executors/local-executor.ts';
 import { buildApp } from '../../src/adapters/http/build-app.ts';
+import type { HookDeps } from '../../src/adapters/http/hook-routes.ts';
+import { CertificateCache } from '../../src/adapters/ingest/sns-verify.ts';
 import { logNotifier } from '../../src/adapters/log-notifier.ts';
 import { createLogger } from '../../src/adapters/logger.ts';
 import { allNotifiers, mountSlack } from '../../src/adapters/slack/mount-slack.ts';
 import { openStore } from '../../src/adapters/store/open-store.ts';
 import { createIds, sha256hex } from '../../src/adapters/system.ts';
 import type { AppDeps, Log } from '../../src/app/context.ts';
+import { IngestPipeline } from '../../src/app/ingest-pipeline.ts';
+import type { AlertChat } from '../../src/app/ingest-ports.ts';
 import { OutboxDispatcher } from '../../src/app/outbox-dispatcher.ts';
 import type { CatalogSource, Notifier, Store } from '../../src/app/ports.ts';
 import { loadCatalogOrThrow } from '../../src/config/load-catalog.ts';
+import type { AlertGroupView, DigestView } from '../../src/domain/alert-model.ts';
 import type { Catalog } from '../../src/domain/catalog.ts';
 import { SLACK_TEST } from './slack.ts';
 
@@ -44,8 +49,23 @@ export interface Answer {
   headers: Record<string, unknown>;
 }
 
+/** The ingest token every harness accepts on /hooks/*. */
+export const INGEST_TOKEN = 'cs_ingest_test_token_0123456789';
+
+/** What the harness's own alert chat was asked to show (when Slack is not mounted). */
+export interface ShownAlert {
+  kind: 'group' | 'digest';
+  id: string;
+  view: AlertGroupView | DigestView;
+}
+
 export interface Harness {
   deps: AppDeps;
+  pipeline: IngestPipeline;
+  /** Alert messages shown, in order (only without Slack). */
+  shown: ShownAlert[];
+  /** POSTs a JSON body to a hook with the ingest token (override headers to test auth). */
+  hook(path: string, body: unknown, headers?: Record<string, string>): Promise<Answer>;
   app: FastifyInstance;
   store: Store;
   clock: TestClock;
@@ -90,6 +110,9 @@ export async function harness(
      * Web API pointed at `apiUrl`; notifications then also go to Slack.
      */
     slack?: { apiUrl: string };
+    /** Where SNS signing certificates come from (see test/support/sns.ts). */
+    snsCerts?: HookDeps['certs'];
+    snsHttps?: HookDeps['snsHttps'];
   } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
@@ -128,11 +151,32 @@ export async function harness(
     limits: { maxOutputBytes: 65_536, previewTimeoutMs: 10_000 },
   };
   const dispatcher = new OutboxDispatcher(deps, { leaseMs: 5_000 });
+  const shown: ShownAlert[] = [];
+  const recordingChat: AlertChat = {
+    async showGroup(id, view) {
+      shown.push({ kind: 'group', id, view });
+    },
+    async showDigest(id, view) {
+      shown.push({ kind: 'digest', id, view });
+    },
+  };
+  const ingest = { ...deps, chat: recordingChat };
+  const pipeline = new IngestPipeline(ingest, { syncPollMs: 50 });
   const app = buildApp(deps, {
     bodyLimit: 1_048_576,
     metrics: new Registry(),
     logger: log,
     ready: () => true,
+    hooks: {
+      accept: (events) => pipeline.accept(events),
+      catalog: catalogSource,
+      clock,
+      sha256: sha256hex,
+      log,
+      ingestToken: { reveal: () => INGEST_TOKEN },
+      certs: opts.snsCerts ?? new CertificateCache({ timeoutMs: 200 }),
+      ...(opts.snsHttps ? { snsHttps: opts.snsHttps } : {}),
+    },
   });
   const slack = opts.slack
     ? mountSlack(
@@ -148,8 +192,36 @@ export async function harness(
         log,
       )
     : undefined;
-  if (slack) deps.notifier = allNotifiers(deps.notifier, slack.notifier);
+  if (slack) {
+    deps.notifier = allNotifiers(deps.notifier, slack.notifier);
+    ingest.chat = slack.alertChat;
+  }
   await app.ready();
+  const inject = async (
+    method: 'GET' | 'POST' | 'PATCH',
+    url: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<Answer> => {
+    const res = await app.inject({
+      method,
+      url,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined
+        ? {}
+        : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    let json: unknown;
+    try {
+      json = res.json();
+    } catch {
+      json = res.body;
+    }
+    return { status: res.statusCode, json, headers: res.headers };
+  };
   return {
     deps,
     app,
@@ -158,28 +230,21 @@ export async function harness(
     dispatcher,
     dataDir,
     notifications,
-    async api(method, url, as, body, headers = {}) {
-      const res = await app.inject({
+    pipeline,
+    shown,
+    api(method, url, as, body, headers = {}) {
+      return inject(
         method,
         url,
-        headers: {
-          ...(as ? { authorization: `Bearer cs_demo_${as}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...headers,
-        },
-        ...(body === undefined
-          ? {}
-          : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      let json: unknown;
-      try {
-        json = res.json();
-      } catch {
-        json = res.body;
-      }
-      return { status: res.statusCode, json, headers: res.headers };
+        { ...(as ? { authorization: `Bearer cs_demo_${as}` } : {}), ...headers },
+        body,
+      );
+    },
+    hook(path, body, headers = {}) {
+      return inject('POST', path, { authorization: `Bearer ${INGEST_TOKEN}`, ...headers }, body);
     },
     async close() {
+      await pipeline.stop();
       await dispatcher.stop();
       await slack?.stop();
       await deps.executor.close?.();

@@ -18,6 +18,8 @@ export interface CliActions {
   exportAudit(outFile?: string): Promise<number>;
   explain(text: string, as: string, json: boolean): Promise<number>;
   ops(text: string, opts: OpsCliOptions): Promise<number>;
+  testPattern(patternFile: string, eventFile: string, explain: boolean): Promise<number>;
+  routeEvent(eventFile: string): Promise<number>;
 }
 
 /**
@@ -99,5 +101,20 @@ export function buildProgram(actions: CliActions, setExit: (code: number) => voi
     )
     .description('act against a running server, as in chat')
     .action((words: string[], o: OpsCliOptions) => exitWith(actions.ops(joinWords(words), o)));
+  const events = program.command('events').description('EventBridge patterns and routes');
+  events
+    .command('test-pattern')
+    .requiredOption('--pattern <file>', 'an EventBridge event pattern (JSON)')
+    .requiredOption('--event <file>', 'an event (JSON)')
+    .option('--explain', 'say which fields matched and which did not')
+    .description('print true or false (exit 0 / 1), like aws events test-event-pattern')
+    .action((o: { pattern: string; event: string; explain?: boolean }) =>
+      exitWith(actions.testPattern(o.pattern, o.event, o.explain ?? false)),
+    );
+  events
+    .command('route')
+    .requiredOption('--event <file>', 'an EventBridge event (JSON)')
+    .description("show which of the catalog's routes the event takes, and why")
+    .action((o: { event: string }) => exitWith(actions.routeEvent(o.event)));
   return program;
 }

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Registry } from 'prom-client';
 import type { AppDeps } from '../../app/context.ts';
 import { apiRoutes } from './api-routes.ts';
+import { type HookDeps, hookRoutes } from './hook-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemOf, sendProblem, toProblem } from './problem.ts';
 
@@ -17,6 +18,8 @@ export interface HttpOptions {
   logger: FastifyBaseLogger;
   /** True once start-up finished (catalog loaded, store migrated, dispatcher running). */
   ready: () => boolean;
+  /** Mounts `/hooks/*` (ingest) when given. */
+  hooks?: HookDeps;
 }
 
 export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
@@ -62,5 +65,6 @@ export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
   const doc = openApiDocument();
   app.get('/api/openapi.json', async () => doc);
   app.register(apiRoutes(deps), { prefix: '/api/v1' });
+  if (options.hooks) app.register(hookRoutes(options.hooks));
   return app;
 }

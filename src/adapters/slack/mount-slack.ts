@@ -5,10 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.ts';
+import type { AlertChat } from '../../app/ingest-ports.ts';
 import type { Notifier } from '../../app/ports.ts';
 import { ChannelQueue, slackClient } from './channel-queue.ts';
 import { createSlackApp, FastifyReceiver } from './fastify-receiver.ts';
 import { registerSlackListeners } from './register-listeners.ts';
+import { slackAlertChat } from './slack-alert-chat.ts';
 import { slackNotifier } from './slack-notifier.ts';
 
 export interface SlackSettings {
@@ -25,6 +27,8 @@ export interface SlackSettings {
 
 export interface MountedSlack {
   notifier: Notifier;
+  /** Alert groups and digests, shown in the routes' channels. */
+  alertChat: AlertChat;
   /** Waits for work still running after Slack got its ack, then stops outbound calls. */
   stop(): Promise<void>;
 }
@@ -67,8 +71,10 @@ export function mountSlack(
     log,
     ...(settings.consoleUrl ? { consoleUrl: settings.consoleUrl } : {}),
   });
+  const alertChat = slackAlertChat({ store: deps.store, queue, clock: deps.clock, log });
   return {
     notifier,
+    alertChat,
     async stop() {
       await receiver.stop();
       await queue.stop();

@@ -183,6 +183,12 @@ export const mrkdwnWithin = (text: string, max: number): string =>
 export const plainWithin = (text: string, max: number): string =>
   fitEscaped(escapePlain, text, max).text;
 
+/** `mrkdwnWithin` that also says whether anything was cut. */
+export const mrkdwnFit = (text: string, max: number): Fitted => fitEscaped(escapeMrkdwn, text, max);
+
+/** `plainWithin` that also says whether anything was cut. */
+export const plainFit = (text: string, max: number): Fitted => fitEscaped(escapePlain, text, max);
+
 /** `fit(text, max, marker).text`: at most `max` UTF-16 code units, marker included. */
 export function truncate(text: string, max: number, marker = ELLIPSIS): string {
   return fit(text, max, marker).text;

@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Kysely, sql } from 'kysely';
+import type { IngestStore } from '../../app/ingest-ports.ts';
 import type {
   AuditFilter,
   ChatMessageClaim,
@@ -20,8 +21,10 @@ import type { AuditEntry, AuditRecord, SealedAuditRow } from '../../domain/audit
 import type { ActionRequest } from '../../domain/request-model.ts';
 import type { AuditPageReader } from './audit-read.ts';
 import { auditHead, queryAudit } from './audit-repo.ts';
+import type { AuditChainCheck } from './audit-verify-parallel.ts';
 import * as chatMessages from './chat-message-repo.ts';
 import * as idempotency from './idempotency-repo.ts';
+import { KyselyIngestStore } from './ingest-store.ts';
 import * as outbox from './outbox-repo.ts';
 import * as requests from './request-repo.ts';
 import { listReviewItems } from './review-repo.ts';
@@ -33,6 +36,8 @@ export interface KyselyStoreOptions extends StoreContext {
   db: Kysely<Database>;
   /** The fast path behind `readAudit`; see `audit-read.ts`. */
   readAudit: AuditPageReader;
+  /** Behind `verifyAuditParallel`; see `audit-verify-parallel.ts`. */
+  verifyAudit: () => Promise<AuditChainCheck>;
 }
 
 /**
@@ -45,9 +50,11 @@ const BEGIN: Record<Dialect, string> = { sqlite: 'begin immediate', postgres: 'b
 
 export class KyselyStore implements Store {
   readonly dialect: Dialect;
+  readonly ingest: IngestStore;
   private readonly db: Kysely<Database>;
   private readonly ctx: StoreContext;
   private readonly readAuditPage: AuditPageReader;
+  private readonly verifyAudit: () => Promise<AuditChainCheck>;
   private closed = false;
   /** Set while a `transaction` callback of this store runs; see `assertUsable`. */
   private readonly openTx = new AsyncLocalStorage<{ open: boolean }>();
@@ -57,6 +64,10 @@ export class KyselyStore implements Store {
     this.dialect = opts.dialect;
     this.ctx = { dialect: opts.dialect, sha256: opts.sha256, clock: opts.clock };
     this.readAuditPage = opts.readAudit;
+    this.verifyAudit = opts.verifyAudit;
+    this.ingest = new KyselyIngestStore(opts.db, opts.dialect, opts.sha256, () =>
+      this.assertUsable(),
+    );
   }
 
   /**
@@ -142,6 +153,10 @@ export class KyselyStore implements Store {
 
   auditHead(): Promise<{ seq: number; hash: string } | undefined> {
     return this.guard((db) => auditHead(db));
+  }
+
+  verifyAuditParallel(): Promise<AuditChainCheck> {
+    return this.guard(() => this.verifyAudit());
   }
 
   beginIdempotent(

@@ -134,6 +134,96 @@ async function createChatMessages(db: Db): Promise<void> {
     .execute();
 }
 
+/**
+ * Ingestion: the event journal (every accepted event, deduplicated by key, stored before
+ * the sender gets its 2xx), alerts per (route, fingerprint), alert groups and channel
+ * digests (each one chat message, `dirty` until the message shows its latest version), and
+ * silences.
+ */
+async function createIngest(db: Db, dialect: Dialect): Promise<void> {
+  await addIdentityPrimaryKey(db.schema.createTable('events'), dialect, 'seq')
+    .addColumn('key', 'text', (c) => c.notNull().unique())
+    .addColumn('ingest', 'text', (c) => c.notNull())
+    .addColumn('received_at', 'bigint', (c) => c.notNull())
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('detail_type', 'text', (c) => c.notNull())
+    .addColumn('account', 'text', (c) => c.notNull())
+    .addColumn('region', 'text', (c) => c.notNull())
+    .addColumn('envelope', 'text', (c) => c.notNull())
+    .addColumn('processed_at', 'bigint')
+    .addColumn('outcome', 'text')
+    .execute();
+  await sql`create index events_unprocessed on events (seq) where processed_at is null`.execute(db);
+  await db.schema.createIndex('events_source').on('events').columns(['source', 'seq']).execute();
+  await db.schema
+    .createTable('alerts')
+    .addColumn('route', 'text', (c) => c.notNull())
+    .addColumn('fingerprint', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('service', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('group_id', 'text', (c) => c.notNull())
+    .addColumn('last_seen', 'bigint', (c) => c.notNull())
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('alerts_pk', ['route', 'fingerprint'])
+    .execute();
+  await db.schema
+    .createIndex('alerts_service')
+    .on('alerts')
+    .columns(['service', 'environment', 'state'])
+    .execute();
+  await db.schema
+    .createIndex('alerts_group')
+    .on('alerts')
+    .columns(['group_id', 'last_seen'])
+    .execute();
+  await db.schema
+    .createTable('alert_groups')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('key', 'text', (c) => c.notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('opened_at', 'bigint', (c) => c.notNull())
+    .addColumn('shown_at', 'bigint')
+    .addColumn('dirty', 'integer', (c) => c.notNull())
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('alert_groups_key')
+    .on('alert_groups')
+    .columns(['key', 'opened_at'])
+    .execute();
+  await db.schema
+    .createIndex('alert_groups_shown')
+    .on('alert_groups')
+    .columns(['channel', 'shown_at'])
+    .execute();
+  await sql`create index alert_groups_dirty on alert_groups (opened_at) where dirty = 1`.execute(
+    db,
+  );
+  await db.schema
+    .createTable('alert_digests')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('since', 'bigint', (c) => c.notNull())
+    .addColumn('dirty', 'integer', (c) => c.notNull())
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('alert_digests_channel')
+    .on('alert_digests')
+    .columns(['channel', 'since'])
+    .execute();
+  await db.schema
+    .createTable('silences')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .addColumn('expired_at', 'bigint')
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .execute();
+}
+
 /** Every migration, by name; names sort in the order they run. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -149,6 +239,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0002_chat_messages': {
       async up(db: Db) {
         await createChatMessages(db);
+      },
+    },
+    '0003_ingest': {
+      async up(db: Db) {
+        await createIngest(db, dialect);
       },
     },
   };

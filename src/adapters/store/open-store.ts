@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Clock, Sha256, Store } from '../../app/ports.ts';
 import { postgresAuditReader, sqliteAuditReader } from './audit-read.ts';
+import { postgresAuditVerifier, sqliteAuditVerifier } from './audit-verify-parallel.ts';
 import { KyselyStore } from './kysely-store.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
@@ -87,6 +88,7 @@ async function openSqlite(dataDir: string, sha256: Sha256, clock: Clock): Promis
     sha256,
     clock,
     readAudit: sqliteAuditReader(db, file),
+    verifyAudit: sqliteAuditVerifier(db, file),
   });
 }
 
@@ -119,5 +121,6 @@ async function openPostgres(
     sha256,
     clock,
     readAudit: postgresAuditReader(pool),
+    verifyAudit: postgresAuditVerifier(db, pool),
   });
 }

@@ -108,6 +108,71 @@ export interface ChatMessagesTable {
   created_at: number;
 }
 
+export interface EventsTable {
+  /** Assigned by the database in insertion order. */
+  seq: Generated<number>;
+  /** The deduplication key; unique. */
+  key: string;
+  ingest: string;
+  /** Milliseconds since epoch. */
+  received_at: number;
+  source: string;
+  detail_type: string;
+  account: string;
+  region: string;
+  /** The EventBridge envelope as JSON text. */
+  envelope: string;
+  /** Milliseconds since epoch; null until routed and applied. */
+  processed_at: number | null;
+  /** `EventOutcome` as JSON text, once processed. */
+  outcome: string | null;
+}
+
+export interface AlertsTable {
+  route: string;
+  fingerprint: string;
+  state: string;
+  service: string;
+  environment: string;
+  channel: string;
+  group_id: string;
+  /** Milliseconds since epoch. */
+  last_seen: number;
+  /** `AlertRecord` as JSON text; the columns above are copies for queries. */
+  doc: string;
+}
+
+export interface AlertGroupsTable {
+  id: string;
+  key: string;
+  channel: string;
+  opened_at: number;
+  /** When the group was first posted on its own (counts against the channel budget). */
+  shown_at: number | null;
+  /** 1 while the chat message is behind the group's version. */
+  dirty: number;
+  /** `AlertGroup` as JSON text. */
+  doc: string;
+}
+
+export interface AlertDigestsTable {
+  id: string;
+  channel: string;
+  since: number;
+  dirty: number;
+  /** `Digest` as JSON text. */
+  doc: string;
+}
+
+export interface SilencesTable {
+  id: string;
+  created_at: number;
+  expires_at: number;
+  expired_at: number | null;
+  /** `Silence` as JSON text. */
+  doc: string;
+}
+
 export interface Database {
   requests: RequestsTable;
   audit_log: AuditLogTable;
@@ -116,6 +181,11 @@ export interface Database {
   idempotency: IdempotencyTable;
   review_items: ReviewItemsTable;
   chat_messages: ChatMessagesTable;
+  events: EventsTable;
+  alerts: AlertsTable;
+  alert_groups: AlertGroupsTable;
+  alert_digests: AlertDigestsTable;
+  silences: SilencesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

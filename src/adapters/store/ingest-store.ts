@@ -1,0 +1,502 @@
+/**
+ * The `IngestStore` port over Kysely, for SQLite and PostgreSQL: the event journal, alert
+ * state, groups, digests and silences. Documents are JSON text beside the columns that
+ * queries need; the columns are copies, written together with the document.
+ */
+import { type Kysely, sql } from 'kysely';
+import type {
+  AlertFilter,
+  EventFilter,
+  EventOutcome,
+  IngestStore,
+  IngestTx,
+  NewEvent,
+  Silence,
+  StoredEvent,
+} from '../../app/ingest-ports.ts';
+import type { Sha256 } from '../../app/ports.ts';
+import type { AlertGroup, Digest } from '../../domain/alert-lifecycle.ts';
+import type { AlertRecord } from '../../domain/alert-model.ts';
+import type { AuditDraft, AuditEntry } from '../../domain/audit-chain.ts';
+import type { EventEnvelope, IngestSource } from '../../domain/event-envelope.ts';
+import { appendAudit } from './audit-repo.ts';
+import { pageSize } from './request-repo.ts';
+import type { Database, Dialect } from './schema.ts';
+import { guardStore } from './store-errors.ts';
+
+type Db = Kysely<Database>;
+
+/** Rows per INSERT statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const INSERT_CHUNK = 500;
+
+/** A lost sync mark only means the message is shown again. */
+const NOT_DURABLE = { durable: false } as const;
+
+const BEGIN: Record<Dialect, string> = { sqlite: 'begin immediate', postgres: 'begin' };
+
+export class KyselyIngestStore implements IngestStore {
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: Dialect,
+    private readonly sha256: Sha256,
+    private readonly usable: () => void,
+  ) {}
+
+  async appendEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return [];
+    return this.transaction(async (tx) => (tx as KyselyIngestTx).insertEvents(events));
+  }
+
+  async unprocessedEvents(limit: number): Promise<StoredEvent[]> {
+    const rows = await this.guard((db) =>
+      db
+        .selectFrom('events')
+        .select(['seq', 'key', 'ingest', 'received_at', 'envelope'])
+        .where('processed_at', 'is', null)
+        .orderBy('seq')
+        .limit(pageSize(limit, 500, 10_000))
+        .execute(),
+    );
+    return rows.map(fromEventRow);
+  }
+
+  async transaction<T>(
+    fn: (tx: IngestTx) => Promise<T>,
+    opts: { durable?: boolean } = {},
+  ): Promise<T> {
+    this.usable();
+    const lazy = opts.durable === false;
+    return guardStore(() =>
+      this.db.connection().execute(async (conn) => {
+        const tx = new KyselyIngestTx(conn, this.dialect, this.sha256);
+        if (lazy && this.dialect === 'sqlite') await sql`pragma synchronous = NORMAL`.execute(conn);
+        try {
+          await sql.raw(BEGIN[this.dialect]).execute(conn);
+          if (lazy && this.dialect === 'postgres') {
+            await sql`set local synchronous_commit = off`.execute(conn);
+          }
+          const result = await fn(tx);
+          await sql.raw('commit').execute(conn);
+          return result;
+        } catch (err) {
+          await sql
+            .raw('rollback')
+            .execute(conn)
+            .catch(() => undefined);
+          throw err;
+        } finally {
+          tx.ended = true;
+          if (lazy && this.dialect === 'sqlite') await sql`pragma synchronous = FULL`.execute(conn);
+        }
+      }),
+    );
+  }
+
+  async getEvent(seq: number): Promise<(StoredEvent & { outcome?: EventOutcome }) | undefined> {
+    const row = await this.guard((db) =>
+      db
+        .selectFrom('events')
+        .select(['seq', 'key', 'ingest', 'received_at', 'envelope', 'outcome'])
+        .where('seq', '=', seq)
+        .executeTakeFirst(),
+    );
+    if (!row) return undefined;
+    const e = fromEventRow(row);
+    return row.outcome ? { ...e, outcome: JSON.parse(row.outcome) as EventOutcome } : e;
+  }
+
+  async listEvents(f: EventFilter): Promise<StoredEvent[]> {
+    const rows = await this.guard((db) =>
+      db
+        .selectFrom('events')
+        .select(['seq', 'key', 'ingest', 'received_at', 'envelope'])
+        .$if(f.source !== undefined, (q) => q.where('source', '=', f.source ?? ''))
+        .$if(f.detailType !== undefined, (q) => q.where('detail_type', '=', f.detailType ?? ''))
+        .$if(f.beforeSeq !== undefined, (q) => q.where('seq', '<', f.beforeSeq ?? 0))
+        .orderBy('seq', 'desc')
+        .limit(pageSize(f.limit, 50, 500))
+        .execute(),
+    );
+    return rows.map(fromEventRow);
+  }
+
+  async countEvents(): Promise<number> {
+    const row = await this.guard((db) =>
+      db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    );
+    return Number(row.n);
+  }
+
+  async listAlerts(f: AlertFilter): Promise<AlertRecord[]> {
+    const rows = await this.guard((db) =>
+      alertQuery(db, f)
+        .select('doc')
+        .orderBy('last_seen', 'desc')
+        .limit(pageSize(f.limit, 100, 1000))
+        .execute(),
+    );
+    return rows.map((r) => JSON.parse(r.doc) as AlertRecord);
+  }
+
+  async countAlerts(f: AlertFilter): Promise<number> {
+    const row = await this.guard((db) =>
+      alertQuery(db, f)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+    );
+    return Number(row.n);
+  }
+
+  getGroup(id: string): Promise<AlertGroup | undefined> {
+    return this.guard((db) => getGroup(db, id));
+  }
+
+  async groupAlerts(groupId: string, limit: number): Promise<AlertRecord[]> {
+    const rows = await this.guard((db) =>
+      db
+        .selectFrom('alerts')
+        .select('doc')
+        .where('group_id', '=', groupId)
+        .orderBy('last_seen', 'desc')
+        .limit(pageSize(limit, 10, 1000))
+        .execute(),
+    );
+    return rows.map((r) => JSON.parse(r.doc) as AlertRecord);
+  }
+
+  async getDigest(id: string): Promise<Digest | undefined> {
+    const row = await this.guard((db) =>
+      db.selectFrom('alert_digests').select('doc').where('id', '=', id).executeTakeFirst(),
+    );
+    return row ? (JSON.parse(row.doc) as Digest) : undefined;
+  }
+
+  async unsynced(limit: number): Promise<{ groups: string[]; digests: string[] }> {
+    const n = pageSize(limit, 100, 1000);
+    return this.guard(async (db) => {
+      const groups = await db
+        .selectFrom('alert_groups')
+        .select('id')
+        .where('dirty', '=', 1)
+        .orderBy('opened_at')
+        .limit(n)
+        .execute();
+      const digests = await db
+        .selectFrom('alert_digests')
+        .select('id')
+        .where('dirty', '=', 1)
+        .orderBy('since')
+        .limit(n)
+        .execute();
+      return { groups: groups.map((g) => g.id), digests: digests.map((d) => d.id) };
+    });
+  }
+
+  /** Clears `dirty` only if the stored version is still the one shown. */
+  async markGroupSynced(id: string, version: number): Promise<void> {
+    await this.transaction(async (tx) => {
+      const g = await tx.getGroup(id);
+      if (!g || g.version > version) return;
+      const db = (tx as KyselyIngestTx).conn;
+      const doc = JSON.stringify({ ...g, postedVersion: version });
+      await db.updateTable('alert_groups').set({ dirty: 0, doc }).where('id', '=', id).execute();
+    }, NOT_DURABLE);
+  }
+
+  async markDigestSynced(id: string, version: number): Promise<void> {
+    await this.transaction(async (tx) => {
+      const db = (tx as KyselyIngestTx).conn;
+      const row = await db
+        .selectFrom('alert_digests')
+        .select('doc')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      const d = row && (JSON.parse(row.doc) as Digest);
+      if (!d || d.version > version) return;
+      const doc = JSON.stringify({ ...d, postedVersion: version });
+      await db.updateTable('alert_digests').set({ dirty: 0, doc }).where('id', '=', id).execute();
+    }, NOT_DURABLE);
+  }
+
+  async activeSilences(now: number): Promise<Silence[]> {
+    const rows = await this.guard((db) =>
+      db
+        .selectFrom('silences')
+        .select('doc')
+        .where('expires_at', '>', now)
+        .where('expired_at', 'is', null)
+        .orderBy('created_at')
+        .execute(),
+    );
+    return rows.map((r) => JSON.parse(r.doc) as Silence);
+  }
+
+  async listSilences(includeExpired: boolean): Promise<Silence[]> {
+    const rows = await this.guard((db) =>
+      db
+        .selectFrom('silences')
+        .select('doc')
+        .$if(!includeExpired, (q) => q.where('expired_at', 'is', null))
+        .orderBy('created_at', 'desc')
+        .limit(1000)
+        .execute(),
+    );
+    return rows.map((r) => JSON.parse(r.doc) as Silence);
+  }
+
+  private guard<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    this.usable();
+    return guardStore(() => fn(this.db));
+  }
+}
+
+class KyselyIngestTx implements IngestTx {
+  ended = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly dialect: Dialect,
+    private readonly sha256: Sha256,
+  ) {}
+
+  get conn(): Db {
+    if (this.ended) throw new Error('IngestTx used after its transaction ended');
+    return this.db;
+  }
+
+  async insertEvents(events: readonly NewEvent[]): Promise<StoredEvent[]> {
+    const stored: StoredEvent[] = [];
+    for (let i = 0; i < events.length; i += INSERT_CHUNK) {
+      const chunk = events.slice(i, i + INSERT_CHUNK);
+      const rows = await this.conn
+        .insertInto('events')
+        .values(
+          chunk.map((e) => ({
+            key: e.key,
+            ingest: e.ingest,
+            received_at: e.receivedAt,
+            source: e.envelope.source,
+            detail_type: e.envelope['detail-type'],
+            account: e.envelope.account,
+            region: e.envelope.region,
+            envelope: JSON.stringify(e.envelope),
+          })),
+        )
+        .onConflict((oc) => oc.column('key').doNothing())
+        .returning(['seq', 'key'])
+        .execute();
+      const seqOf = new Map(rows.map((r) => [r.key, Number(r.seq)]));
+      for (const e of chunk) {
+        const seq = seqOf.get(e.key);
+        // The same key twice in one batch: the first is stored, the second is a duplicate.
+        if (seq !== undefined && !stored.some((s) => s.seq === seq)) stored.push({ ...e, seq });
+      }
+    }
+    return stored.sort((a, b) => a.seq - b.seq);
+  }
+
+  async getAlerts(keys: readonly { route: string; fingerprint: string }[]): Promise<AlertRecord[]> {
+    const out: AlertRecord[] = [];
+    const byRoute = new Map<string, string[]>();
+    for (const k of keys) byRoute.set(k.route, [...(byRoute.get(k.route) ?? []), k.fingerprint]);
+    for (const [route, fps] of byRoute) {
+      for (let i = 0; i < fps.length; i += INSERT_CHUNK) {
+        const rows = await this.conn
+          .selectFrom('alerts')
+          .select('doc')
+          .where('route', '=', route)
+          .where('fingerprint', 'in', fps.slice(i, i + INSERT_CHUNK))
+          .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+          .execute();
+        out.push(...rows.map((r) => JSON.parse(r.doc) as AlertRecord));
+      }
+    }
+    return out;
+  }
+
+  async putAlert(a: AlertRecord, groupId: string): Promise<void> {
+    const row = {
+      route: a.route,
+      fingerprint: a.fingerprint,
+      state: a.state,
+      service: a.service,
+      environment: a.environment,
+      channel: a.channel,
+      group_id: groupId,
+      last_seen: a.lastSeen,
+      doc: JSON.stringify(a),
+    };
+    await this.conn
+      .insertInto('alerts')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['route', 'fingerprint']).doUpdateSet({
+          state: row.state,
+          service: row.service,
+          environment: row.environment,
+          channel: row.channel,
+          group_id: row.group_id,
+          last_seen: row.last_seen,
+          doc: row.doc,
+        }),
+      )
+      .execute();
+  }
+
+  async latestGroup(key: string): Promise<AlertGroup | undefined> {
+    const row = await this.conn
+      .selectFrom('alert_groups')
+      .select('doc')
+      .where('key', '=', key)
+      .orderBy('opened_at', 'desc')
+      .limit(1)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.doc) as AlertGroup) : undefined;
+  }
+
+  getGroup(id: string): Promise<AlertGroup | undefined> {
+    return getGroup(this.conn, id, this.dialect === 'postgres');
+  }
+
+  async putGroup(g: AlertGroup, shownAt: number | undefined): Promise<void> {
+    const row = {
+      id: g.id,
+      key: g.key,
+      channel: g.channel,
+      opened_at: g.openedAt,
+      shown_at: shownAt ?? null,
+      dirty: g.visibility === 'post' && g.version > g.postedVersion ? 1 : 0,
+      doc: JSON.stringify(g),
+    };
+    await this.conn
+      .insertInto('alert_groups')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({
+          shown_at: sql`coalesce(alert_groups.shown_at, ${row.shown_at})`,
+          dirty: row.dirty,
+          doc: row.doc,
+        }),
+      )
+      .execute();
+  }
+
+  async latestDigest(channel: string): Promise<Digest | undefined> {
+    const row = await this.conn
+      .selectFrom('alert_digests')
+      .select('doc')
+      .where('channel', '=', channel)
+      .orderBy('since', 'desc')
+      .limit(1)
+      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.doc) as Digest) : undefined;
+  }
+
+  async putDigest(d: Digest): Promise<void> {
+    const row = {
+      id: d.id,
+      channel: d.channel,
+      since: d.since,
+      dirty: d.version > d.postedVersion ? 1 : 0,
+      doc: JSON.stringify(d),
+    };
+    await this.conn
+      .insertInto('alert_digests')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doUpdateSet({ dirty: row.dirty, doc: row.doc }))
+      .execute();
+  }
+
+  async countShown(channel: string, since: number): Promise<number> {
+    const row = await this.conn
+      .selectFrom('alert_groups')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('channel', '=', channel)
+      .where('shown_at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async markProcessed(outcomes: readonly EventOutcome[], at: number): Promise<void> {
+    for (const o of outcomes) {
+      await this.conn
+        .updateTable('events')
+        .set({ processed_at: at, outcome: JSON.stringify(o) })
+        .where('seq', '=', o.seq)
+        .execute();
+    }
+  }
+
+  async insertSilence(s: Silence): Promise<void> {
+    await this.conn
+      .insertInto('silences')
+      .values({
+        id: s.id,
+        created_at: s.createdAt,
+        expires_at: s.expiresAt,
+        expired_at: null,
+        doc: JSON.stringify(s),
+      })
+      .execute();
+  }
+
+  async expireSilence(id: string, by: string, at: number): Promise<boolean> {
+    const row = await this.conn
+      .selectFrom('silences')
+      .select(['doc', 'expires_at', 'expired_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row || row.expired_at !== null || row.expires_at <= at) return false;
+    const s = { ...(JSON.parse(row.doc) as Silence), expiredBy: by, expiredAt: at };
+    await this.conn
+      .updateTable('silences')
+      .set({ expired_at: at, doc: JSON.stringify(s) })
+      .where('id', '=', id)
+      .execute();
+    return true;
+  }
+
+  appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    return appendAudit(this.conn, this.dialect, this.sha256, drafts);
+  }
+}
+
+async function getGroup(db: Db, id: string, lock = false): Promise<AlertGroup | undefined> {
+  const row = await db
+    .selectFrom('alert_groups')
+    .select('doc')
+    .where('id', '=', id)
+    .$if(lock, (q) => q.forUpdate())
+    .executeTakeFirst();
+  return row ? (JSON.parse(row.doc) as AlertGroup) : undefined;
+}
+
+function alertQuery(db: Db, f: AlertFilter) {
+  return db
+    .selectFrom('alerts')
+    .$if(f.service !== undefined, (q) => q.where('service', '=', f.service ?? ''))
+    .$if(f.environment !== undefined, (q) => q.where('environment', '=', f.environment ?? ''))
+    .$if(f.state !== undefined, (q) => q.where('state', '=', f.state ?? ''))
+    .$if(f.channel !== undefined, (q) => q.where('channel', '=', f.channel ?? ''));
+}
+
+function fromEventRow(r: {
+  seq: number;
+  key: string;
+  ingest: string;
+  received_at: number;
+  envelope: string;
+}): StoredEvent {
+  return {
+    seq: Number(r.seq),
+    key: r.key,
+    ingest: r.ingest as IngestSource,
+    receivedAt: Number(r.received_at),
+    envelope: JSON.parse(r.envelope) as EventEnvelope,
+  };
+}
