@@ -37,6 +37,10 @@ describe('HTTP surface', () => {
       '/requests/{id}/settle',
       '/audit',
       '/explain',
+      '/alerts',
+      '/events',
+      '/silences',
+      '/silences/{id}/expire',
     ]) {
       assert.ok(doc.paths[path], `missing ${path}`);
     }

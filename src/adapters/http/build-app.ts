@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AppDeps } from '../../app/context.ts';
+import { alertRoutes } from './alert-routes.ts';
 import { apiRoutes } from './api-routes.ts';
 import { type HookDeps, hookRoutes } from './hook-routes.ts';
 import { openApiDocument } from './openapi.ts';
@@ -65,6 +66,7 @@ export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
   const doc = openApiDocument();
   app.get('/api/openapi.json', async () => doc);
   app.register(apiRoutes(deps), { prefix: '/api/v1' });
+  app.register(alertRoutes(deps), { prefix: '/api/v1' });
   if (options.hooks) app.register(hookRoutes(options.hooks));
   return app;
 }

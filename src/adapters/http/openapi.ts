@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the zod schemas. */
 import { z } from 'zod';
 import { ERRORS } from '../../domain/errors.ts';
+import { AlertQuery, EventQuery, SilenceBody } from './alert-routes.ts';
 import {
   AmendBody,
   ApproveBody,
@@ -143,6 +144,68 @@ export function openApiDocument() {
           summary: 'Query the audit log, oldest first',
           parameters: queryParams(AuditQuery),
           responses: { 200: ok('Entries'), 401: problem },
+        },
+      },
+      '/alerts': {
+        get: {
+          summary: 'Alerts you may view, most recently seen first',
+          parameters: queryParams(AlertQuery),
+          responses: { 200: ok('Alerts'), 400: problem, 401: problem },
+        },
+      },
+      '/events': {
+        get: {
+          summary: 'Stored ingested events, newest first (administrators)',
+          parameters: queryParams(EventQuery),
+          responses: { 200: ok('Events'), 401: problem, 403: problem },
+        },
+      },
+      '/events/{seq}': {
+        get: {
+          summary: 'One stored event and what became of it (administrators)',
+          parameters: [{ name: 'seq', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: { 200: ok('The event'), 401: problem, 403: problem, 404: problem },
+        },
+      },
+      '/silences': {
+        get: {
+          summary: 'Active silences (all=true: ended ones too)',
+          responses: { 200: ok('Silences'), 401: problem },
+        },
+        post: {
+          ...post(
+            'Silence alerts of a service/environment for a while, with a reason',
+            SilenceBody,
+          ),
+          responses: {
+            201: ok('The silence'),
+            400: problem,
+            401: problem,
+            403: problem,
+            404: problem,
+            422: problem,
+          },
+        },
+      },
+      '/silences/{id}/expire': {
+        post: {
+          summary: 'End a silence early',
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^SIL' },
+            },
+            idemHeader,
+          ],
+          responses: {
+            200: ok('The silence'),
+            401: problem,
+            403: problem,
+            404: problem,
+            409: problem,
+          },
         },
       },
       '/review-items': {
