@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { AlertGroupView, DigestView } from '../src/domain/alert-model.ts';
 import type { EventEnvelope } from '../src/domain/event-envelope.ts';
 import { type Answer, type Harness, harness, INGEST_TOKEN } from './support/harness.ts';
+import { testPostgres } from './support/postgres.ts';
 
 const FIXTURES = new URL('./fixtures/ingest/', import.meta.url);
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8'));
@@ -47,147 +48,160 @@ function alarm(o: {
 const groups = (shown: Harness['shown']) =>
   shown.filter((s) => s.kind === 'group') as { id: string; view: AlertGroupView }[];
 
-describe('ingest hooks', () => {
-  let h: Harness;
-  before(async () => {
-    h = await harness();
-    await h.pipeline.start();
-  });
-  after(() => h.close());
-
-  test('a CloudWatch alarm via EventBridge is stored before the 2xx, routed to its service and environment, and shown once', async () => {
-    const before = h.shown.length;
-    const res = await h.hook(
-      '/hooks/eventbridge',
-      alarm({ name: 'checkout-api-5xx', state: 'ALARM' }),
-    );
-    assert.equal(res.status, 200, JSON.stringify(res.json));
-    assert.deepEqual(res.json, { accepted: 1, duplicates: 0 });
-    await h.pipeline.drain();
-    const [a] = await h.store.ingest.listAlerts({ service: 'checkout-api' });
-    assert.ok(a);
-    assert.equal(a.environment, 'prod', 'resolved from the prod account');
-    assert.equal(a.state, 'firing');
-    assert.equal(a.route, 'checkout-alarms');
-    assert.equal(a.channel, 'C01ALERTS');
-    const shown = groups(h.shown.slice(before));
-    assert.equal(shown.length, 1);
-    assert.equal(shown[0]!.view.service, 'checkout-api');
-    assert.equal(shown[0]!.view.firing, 1);
-  });
-
-  test('§8 39: the same EventBridge id again is acknowledged and not acted on twice', async () => {
-    const e = alarm({ name: 'checkout-api-dup', state: 'ALARM' });
-    const first = await h.hook('/hooks/eventbridge', e);
-    await h.pipeline.drain();
-    const shownAfterFirst = h.shown.length;
-    const again = await h.hook('/hooks/eventbridge', e);
-    await h.pipeline.drain();
-    assert.deepEqual(first.json, { accepted: 1, duplicates: 0 });
-    assert.equal(again.status, 200);
-    assert.deepEqual(again.json, { accepted: 0, duplicates: 1 });
-    assert.equal(h.shown.length, shownAfterFirst, 'no second message');
-    const alerts = await h.store.ingest.listAlerts({ service: 'checkout-api' });
-    assert.equal(alerts.find((a) => a.facts.title === 'checkout-api-dup')?.count, 1);
-  });
-
-  test('OK closes the alert and updates the same message in place', async () => {
-    await h.hook('/hooks/eventbridge', alarm({ name: 'checkout-api-latency', state: 'ALARM' }));
-    await h.pipeline.drain();
-    const opened = groups(h.shown).at(-1)!;
-    await h.hook(
-      '/hooks/eventbridge',
-      alarm({ name: 'checkout-api-latency', state: 'OK', at: '2026-11-25T11:59:30.000+0000' }),
-    );
-    await h.pipeline.drain();
-    const closed = groups(h.shown).at(-1)!;
-    assert.equal(closed.id, opened.id, 'the same message');
-    assert.equal(closed.view.firing, 0);
-    assert.equal(closed.view.alerts[0]!.state, 'resolved');
-  });
-
-  test('§8 40: an older state arriving late does not move the alert back', async () => {
-    await h.hook(
-      '/hooks/eventbridge',
-      alarm({ name: 'checkout-api-order', state: 'OK', at: '2026-11-25T11:58:00.000+0000' }),
-    );
-    await h.hook(
-      '/hooks/eventbridge',
-      alarm({ name: 'checkout-api-order', state: 'ALARM', at: '2026-11-25T11:57:00.000+0000' }),
-    );
-    await h.pipeline.drain();
-    const a = (await h.store.ingest.listAlerts({ service: 'checkout-api' })).find(
-      (x) => x.facts.title === 'checkout-api-order',
-    );
-    assert.equal(a?.state, 'resolved');
-    assert.equal(a?.count, 2);
-  });
-
-  test('the environment follows the account the alarm comes from', async () => {
-    await h.hook(
-      '/hooks/eventbridge',
-      alarm({ name: 'checkout-api-staging', state: 'ALARM', account: STAGING_ACCOUNT }),
-    );
-    await h.pipeline.drain();
-    const [a] = await h.store.ingest.listAlerts({
-      service: 'checkout-api',
-      environment: 'staging',
+function suite(name: string, databaseUrl: () => string | undefined) {
+  describe(`ingest hooks (${name})`, () => {
+    let h: Harness;
+    before(async () => {
+      const url = databaseUrl();
+      h = await harness(url ? { databaseUrl: url } : {});
+      await h.pipeline.start();
     });
-    assert.equal(a?.facts.title, 'checkout-api-staging');
-  });
+    after(() => h.close());
 
-  test('§8 39: a replayed event is recorded but pages nobody', async () => {
-    const before = h.shown.length;
-    const e = { ...alarm({ name: 'checkout-api-replayed', state: 'ALARM' }), 'replay-name': 'r1' };
-    assert.equal((await h.hook('/hooks/eventbridge', e)).status, 200);
-    await h.pipeline.drain();
-    assert.equal(h.shown.length, before);
-    const a = (await h.store.ingest.listAlerts({ service: 'checkout-api' })).find(
-      (x) => x.facts.title === 'checkout-api-replayed',
-    );
-    assert.equal(a?.state, 'firing');
-  });
+    test('a CloudWatch alarm via EventBridge is stored before the 2xx, routed to its service and environment, and shown once', async () => {
+      const before = h.shown.length;
+      const res = await h.hook(
+        '/hooks/eventbridge',
+        alarm({ name: 'checkout-api-5xx', state: 'ALARM' }),
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      assert.deepEqual(res.json, { accepted: 1, duplicates: 0 });
+      await h.pipeline.drain();
+      const [a] = await h.store.ingest.listAlerts({ service: 'checkout-api' });
+      assert.ok(a);
+      assert.equal(a.environment, 'prod', 'resolved from the prod account');
+      assert.equal(a.state, 'firing');
+      assert.equal(a.route, 'checkout-alarms');
+      assert.equal(a.channel, 'C01ALERTS');
+      const shown = groups(h.shown.slice(before));
+      assert.equal(shown.length, 1);
+      assert.equal(shown[0]!.view.service, 'checkout-api');
+      assert.equal(shown[0]!.view.firing, 1);
+    });
 
-  test('§8 45: an unknown source is stored and acknowledged, and only counted', async () => {
-    const e: EventEnvelope = {
-      version: '0',
-      id: 'unknown-1',
-      'detail-type': 'Something Else Happened',
-      source: 'com.example.unknown',
-      account: PROD_ACCOUNT,
-      time: '2026-11-25T11:59:00Z',
-      region: 'eu-west-1',
-      resources: [],
-      detail: { anything: true },
-    };
-    const res = await h.hook('/hooks/eventbridge', e);
-    assert.equal(res.status, 200);
-    await h.pipeline.drain();
-    const [stored] = await h.store.ingest.listEvents({ source: 'com.example.unknown' });
-    assert.ok(stored);
-    const withOutcome = await h.store.ingest.getEvent(stored.seq);
-    assert.deepEqual(withOutcome?.outcome?.routes, ['unrouted']);
-    assert.equal(withOutcome?.outcome?.result, 'not-an-alert');
-  });
+    test('§8 39: the same EventBridge id again is acknowledged and not acted on twice', async () => {
+      const e = alarm({ name: 'checkout-api-dup', state: 'ALARM' });
+      const first = await h.hook('/hooks/eventbridge', e);
+      await h.pipeline.drain();
+      const shownAfterFirst = h.shown.length;
+      const again = await h.hook('/hooks/eventbridge', e);
+      await h.pipeline.drain();
+      assert.deepEqual(first.json, { accepted: 1, duplicates: 0 });
+      assert.equal(again.status, 200);
+      assert.deepEqual(again.json, { accepted: 0, duplicates: 1 });
+      assert.equal(h.shown.length, shownAfterFirst, 'no second message');
+      const alerts = await h.store.ingest.listAlerts({ service: 'checkout-api' });
+      assert.equal(alerts.find((a) => a.facts.title === 'checkout-api-dup')?.count, 1);
+    });
 
-  test('Alertmanager v4: one event per alert; §8 42 a resend of the same group is not a new page', async () => {
-    const body = fixture('alertmanager-firing.json');
-    const first = await h.hook('/hooks/alertmanager', body);
-    assert.equal(first.status, 200, JSON.stringify(first.json));
-    assert.ok(first.json.accepted >= 1);
-    await h.pipeline.drain();
-    const shown = h.shown.length;
-    const again = await h.hook('/hooks/alertmanager', body);
-    assert.deepEqual(again.json, { accepted: 0, duplicates: first.json.accepted });
-    await h.pipeline.drain();
-    assert.equal(h.shown.length, shown);
-  });
+    test('OK closes the alert and updates the same message in place', async () => {
+      await h.hook('/hooks/eventbridge', alarm({ name: 'checkout-api-latency', state: 'ALARM' }));
+      await h.pipeline.drain();
+      const opened = groups(h.shown).at(-1)!;
+      await h.hook(
+        '/hooks/eventbridge',
+        alarm({ name: 'checkout-api-latency', state: 'OK', at: '2026-11-25T11:59:30.000+0000' }),
+      );
+      await h.pipeline.drain();
+      const closed = groups(h.shown).at(-1)!;
+      assert.equal(closed.id, opened.id, 'the same message');
+      assert.equal(closed.view.firing, 0);
+      assert.equal(closed.view.alerts[0]!.state, 'resolved');
+    });
 
-  test('generic JSON is accepted in its documented shape', async () => {
-    const res = await h.hook('/hooks/generic', fixture('generic-firing.json'));
-    assert.equal(res.status, 200, JSON.stringify(res.json));
-    assert.equal(res.json.accepted, 1);
+    test('§8 40: an older state arriving late does not move the alert back', async () => {
+      await h.hook(
+        '/hooks/eventbridge',
+        alarm({ name: 'checkout-api-order', state: 'OK', at: '2026-11-25T11:58:00.000+0000' }),
+      );
+      await h.hook(
+        '/hooks/eventbridge',
+        alarm({ name: 'checkout-api-order', state: 'ALARM', at: '2026-11-25T11:57:00.000+0000' }),
+      );
+      await h.pipeline.drain();
+      const a = (await h.store.ingest.listAlerts({ service: 'checkout-api' })).find(
+        (x) => x.facts.title === 'checkout-api-order',
+      );
+      assert.equal(a?.state, 'resolved');
+      assert.equal(a?.count, 2);
+    });
+
+    test('the environment follows the account the alarm comes from', async () => {
+      await h.hook(
+        '/hooks/eventbridge',
+        alarm({ name: 'checkout-api-staging', state: 'ALARM', account: STAGING_ACCOUNT }),
+      );
+      await h.pipeline.drain();
+      const [a] = await h.store.ingest.listAlerts({
+        service: 'checkout-api',
+        environment: 'staging',
+      });
+      assert.equal(a?.facts.title, 'checkout-api-staging');
+    });
+
+    test('§8 39: a replayed event is recorded but pages nobody', async () => {
+      const before = h.shown.length;
+      const e = {
+        ...alarm({ name: 'checkout-api-replayed', state: 'ALARM' }),
+        'replay-name': 'r1',
+      };
+      assert.equal((await h.hook('/hooks/eventbridge', e)).status, 200);
+      await h.pipeline.drain();
+      assert.equal(h.shown.length, before);
+      const a = (await h.store.ingest.listAlerts({ service: 'checkout-api' })).find(
+        (x) => x.facts.title === 'checkout-api-replayed',
+      );
+      assert.equal(a?.state, 'firing');
+    });
+
+    test('§8 45: an unknown source is stored and acknowledged, and only counted', async () => {
+      const e: EventEnvelope = {
+        version: '0',
+        id: 'unknown-1',
+        'detail-type': 'Something Else Happened',
+        source: 'com.example.unknown',
+        account: PROD_ACCOUNT,
+        time: '2026-11-25T11:59:00Z',
+        region: 'eu-west-1',
+        resources: [],
+        detail: { anything: true },
+      };
+      const res = await h.hook('/hooks/eventbridge', e);
+      assert.equal(res.status, 200);
+      await h.pipeline.drain();
+      const [stored] = await h.store.ingest.listEvents({ source: 'com.example.unknown' });
+      assert.ok(stored);
+      const withOutcome = await h.store.ingest.getEvent(stored.seq);
+      assert.deepEqual(withOutcome?.outcome?.routes, ['unrouted']);
+      assert.equal(withOutcome?.outcome?.result, 'not-an-alert');
+    });
+
+    test('Alertmanager v4: one event per alert; §8 42 a resend of the same group is not a new page', async () => {
+      const body = fixture('alertmanager-firing.json');
+      const first = await h.hook('/hooks/alertmanager', body);
+      assert.equal(first.status, 200, JSON.stringify(first.json));
+      assert.ok(first.json.accepted >= 1);
+      await h.pipeline.drain();
+      const shown = h.shown.length;
+      const again = await h.hook('/hooks/alertmanager', body);
+      assert.deepEqual(again.json, { accepted: 0, duplicates: first.json.accepted });
+      await h.pipeline.drain();
+      assert.equal(h.shown.length, shown);
+    });
+
+    test('generic JSON is accepted in its documented shape', async () => {
+      const res = await h.hook('/hooks/generic', fixture('generic-firing.json'));
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      assert.equal(res.json.accepted, 1);
+    });
   });
+}
+
+suite('sqlite', () => undefined);
+const pg = await testPostgres();
+after(async () => pg?.cleanup());
+describe('on PostgreSQL', { skip: pg ? false : 'no PostgreSQL available' }, () => {
+  suite('postgres', () => pg?.url);
 });
 
 describe('ingest hooks refuse bad input and store nothing', () => {
