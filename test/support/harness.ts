@@ -113,6 +113,9 @@ export async function harness(
     /** Where SNS signing certificates come from (see test/support/sns.ts). */
     snsCerts?: HookDeps['certs'];
     snsHttps?: HookDeps['snsHttps'];
+    /** The alert chat the pipeline shows messages on, instead of recording them in `shown`
+     * (e.g. one that hangs, to show the hooks do not wait for chat). */
+    alertChat?: AlertChat;
   } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
@@ -160,7 +163,7 @@ export async function harness(
       shown.push({ kind: 'digest', id, view });
     },
   };
-  const ingest = { ...deps, chat: recordingChat };
+  const ingest = { ...deps, chat: opts.alertChat ?? recordingChat };
   const pipeline = new IngestPipeline(ingest, { syncPollMs: 50 });
   const app = buildApp(deps, {
     bodyLimit: 1_048_576,
