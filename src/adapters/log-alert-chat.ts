@@ -11,7 +11,8 @@ export function logAlertChat(log: Log): AlertChat {
       const first = v.alerts[0];
       const entry = {
         alertGroup: id,
-        service: v.service,
+        // `service` names the process in every log line; the alert's goes apart.
+        alertService: v.service,
         environment: v.environment,
         severity: v.severity,
         firing: v.firing,
