@@ -126,6 +126,7 @@ function plainFields(b: Buffer, pos: number): boolean {
 
 /** The 64 bytes at `a` and at `c` are the same (compared four at a time). */
 function sameHash(view: DataView, a: number, c: number): boolean {
-  for (let i = 0; i < HASH_LEN; i += 4) if (view.getUint32(a + i) !== view.getUint32(c + i)) return false;
+  for (let i = 0; i < HASH_LEN; i += 4)
+    if (view.getUint32(a + i) !== view.getUint32(c + i)) return false;
   return true;
 }
