@@ -22,13 +22,22 @@ export interface VerifyReport {
 
 const PAGE = 20_000;
 
+export interface VerifyOptions {
+  /** Skip the store's parallel fast path and check entry by entry. Default false. */
+  entryByEntry?: boolean;
+}
+
 /**
  * Checks the whole chain and the recorded head. The store's parallel fast path answers when
  * it can vouch for every entry; otherwise (a break, or anything it doubts) the entries are
  * checked one by one with `sha256`, which names the first bad one.
  */
-export async function verifyAudit(store: Store, sha256: Sha256): Promise<VerifyReport> {
-  const fast = await store.verifyAuditParallel?.();
+export async function verifyAudit(
+  store: Store,
+  sha256: Sha256,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const fast = options.entryByEntry ? undefined : await store.verifyAuditParallel?.();
   if (fast?.intact) {
     return { ok: true, checked: fast.checked, message: `${fast.checked} entries verified` };
   }

@@ -53,8 +53,7 @@ const fromSealed = (r: SealedRaw): SealedAuditRow => ({
   hash: r[3],
 });
 
-/** Stored fields of the entries with seq >= $1, at most $2 (PostgreSQL placeholders). */
-export const READ_SQL = `select ${AUDIT_COLUMNS.join(', ')} from audit_log where seq >= $1 order by seq limit $2`;
+const READ_SQL = `select ${AUDIT_COLUMNS.join(', ')} from audit_log where seq >= $1 order by seq limit $2`;
 
 /** One row in `AUDIT_COLUMNS` order. */
 export type RawRow = [
@@ -73,7 +72,7 @@ export type RawRow = [
 ];
 
 /** `links` and `detail` stay the stored canonical text: verification hashes those bytes. */
-export function fromRaw(r: RawRow): AuditRecord {
+function fromRaw(r: RawRow): AuditRecord {
   return {
     seq: r[0],
     at: r[1],

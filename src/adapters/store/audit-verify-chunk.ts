@@ -1,22 +1,26 @@
 /**
  * The check of one seq range behind the parallel `audit verify` (audit-verify-parallel.ts).
  * The database hands a range over as ONE buffer (`audit-verify-source.ts`): per entry the
- * fields of its hash preimage, then its stored `prev_hash` and `hash`, joined by U+001F;
- * entries joined by U+001E. Walking one buffer instead of a JS string or object per row is
- * what brings an entry down to about 1.5 µs, most of it SHA-256.
+ * fields of its hash preimage, then its stored `hash`, joined by U+001F; entries joined by
+ * U+001E. Walking one buffer instead of a JS string or object per row is what brings the
+ * JavaScript side of an entry down to about 1 µs, most of it SHA-256.
  *
- * An entry passes only when the bytes hashed here are exactly the bytes `recordPreimage`
- * (src/domain/audit-chain.ts) builds from the row, so this never accepts what the
- * entry-by-entry check would refuse:
- * - the range holds exactly the rows `from..to` (the count, and each entry starts with its
- *   own seq), split exactly (no U+001E inside a row: the pieces must equal the rows);
- * - `prev_hash` and `hash` are 64-byte text (the source counts rows where they are not);
+ * An entry passes only when the bytes hashed here are the bytes `recordPreimage`
+ * (src/domain/audit-chain.ts) builds from the row as the entry-by-entry check reads it, so
+ * this vouches for nothing that check would refuse (short of someone computing SHA-256 over
+ * a deliberately different rendering of a row, who could as well rewrite the whole chain):
+ * - the range holds exactly the rows `from..to`: the count matches, each entry starts with
+ *   its own seq, and the pieces between separators are exactly the rows;
+ * - `prev_hash` and `hash` are 64 bytes of text (the source counts the rows where not), so
+ *   they sit at fixed offsets from the end of the entry;
  * - the buffer is valid UTF-8, so its bytes are what re-encoding the decoded fields gives;
- * - `at` is a plain integer of at most 15 digits, and each of the six quoted fields is `"…"`
- *   with no `"`, `\` or control character inside, i.e. exactly what JSON.stringify writes.
+ * - the six quoted fields are JSON strings: either the database quoted them the way
+ *   JSON.stringify does (`quoting: 'json'`), or it only put them in quotes
+ *   (`quoting: 'plain'`) and each must hold no quote, backslash or control character, with
+ *   `at` a plain integer of at most 15 digits.
  * An entry that fails only the last rule, or whose preimage does not hash to its stored
- * hash, is returned as a suspect: the caller re-checks it from its fields. Any other
- * failure fails the range.
+ * hash, is a suspect: the caller re-checks it from its fields. Any other failure fails the
+ * range.
  */
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
@@ -30,6 +34,8 @@ export interface AuditChunk {
   rows: number;
   /** Rows whose stored form the fast path cannot vouch for (see the source's SQL). */
   odd: number;
+  /** How the database quoted the six text fields; see the header. */
+  quoting: 'json' | 'plain';
   /** The entries, in seq order: preimage, U+001F, hash; U+001E between entries. */
   entries: Buffer;
 }
@@ -63,6 +69,7 @@ export function checkChunk(chunk: AuditChunk): ChunkVerdict {
     return { ok: false, seq: from };
   }
   const view = new DataView(b.buffer, b.byteOffset, b.length);
+  const plain = chunk.quoting === 'plain';
   const suspects: Suspect[] = [];
   let pos = 0;
   let firstPrevAt = -1;
@@ -80,7 +87,7 @@ export function checkChunk(chunk: AuditChunk): ChunkVerdict {
     if (lastHashAt < 0) firstPrevAt = prevAt;
     else if (!sameHash(view, prevAt, lastHashAt)) return { ok: false, seq };
     const digest = hash('sha256', b.subarray(pos, hashAt - 1));
-    if (!plainFields(b, pos) || b.toString('latin1', hashAt, end) !== digest) {
+    if ((plain && !plainFields(b, view, pos)) || b.toString('latin1', hashAt, end) !== digest) {
       suspects.push({ seq, prevHash: text(b, prevAt), hash: text(b, hashAt) });
     }
     lastHashAt = hashAt;
@@ -108,20 +115,37 @@ CLASS[BACKSLASH] = 2;
 
 /**
  * After the seq: `at` as an optional minus and 1–15 digits (so it survives a JS number),
- * then six fields each `"…"` with no quote, backslash or control character inside.
+ * then six fields each `"…"` with no quote, backslash or control character inside. Field
+ * contents are skipped four bytes at a time while a word holds none of those.
  */
-function plainFields(b: Buffer, pos: number): boolean {
+function plainFields(b: Buffer, view: DataView, pos: number): boolean {
   let i = b.indexOf(UNIT, pos) + 1;
   if (b[i] === 0x2d) i++;
   const digits = i;
   for (let c = b[i]!; c >= 0x30 && c <= 0x39; c = b[++i]!);
   if (i === digits || i - digits > 15 || b[i] !== UNIT) return false;
+  const words = b.length - 4;
   for (let field = 0; field < 6; field++) {
     if (b[++i] !== QUOTE) return false;
-    while (CLASS[b[++i]!] === 0);
+    i++;
+    while (i <= words && !special(view.getUint32(i))) i += 4;
+    while (CLASS[b[i]!] === 0) i++;
     if (b[i] !== QUOTE || b[++i] !== UNIT) return false;
   }
   return true;
+}
+
+/**
+ * The word holds a byte below 0x20, a quote or a backslash (the bit tricks of "Bit Twiddling
+ * Hacks": `hasless` and `haszero`; they may flag a word that holds none, never miss one).
+ */
+function special(w: number): boolean {
+  const quote = w ^ 0x22222222;
+  const backslash = w ^ 0x5c5c5c5c;
+  const below = (w - 0x20202020) & ~w;
+  const quotes = (quote - 0x01010101) & ~quote;
+  const backslashes = (backslash - 0x01010101) & ~backslash;
+  return ((below | quotes | backslashes) & 0x80808080) !== 0;
 }
 
 /** The 64 bytes at `a` and at `c` are the same (compared four at a time). */

@@ -1,12 +1,10 @@
 /**
  * The loop each thread of the parallel `audit verify` runs: take the next seq range from a
- * counter shared by all threads, check it (`checkChunk`, then its suspects from their
- * fields), keep its end hashes. The ranges are joined afterwards by `stitchRanges`, which
- * checks the link across every range edge.
+ * counter shared by all threads, check it (`checkChunk`), keep its end hashes and its
+ * suspects. The ranges are joined afterwards by `stitchRanges`, which checks the link across
+ * every range edge; the suspects are re-checked from their fields by the main thread.
  */
-import { hash } from 'node:crypto';
-import { recordPreimage } from '../../domain/audit-chain.ts';
-import { checkChunk, type Suspect } from './audit-verify-chunk.ts';
+import { type ChunkVerdict, checkChunk, type Suspect } from './audit-verify-chunk.ts';
 import type { ChunkSource } from './audit-verify-source.ts';
 
 /** Seqs `first..last` (inclusive), cut into ranges of `size` entries. */
@@ -24,6 +22,8 @@ export interface RangeDone {
   firstPrev: string;
   /** The stored hash of entry `to`. */
   lastHash: string;
+  /** Entries still to be checked from their fields. */
+  suspects: Suspect[];
 }
 
 /** What one thread did: the ranges that passed, and the seq where one failed, if any. */
@@ -55,52 +55,45 @@ export async function runRanges(
     if (Atomics.load(counter, STOP) !== 0) return undefined;
     const from = plan.first + Atomics.add(counter, NEXT, 1) * plan.size;
     if (from > plan.last) return undefined;
-    const chunk = source.chunk(from, Math.min(plan.last, from + plan.size - 1));
-    chunk.catch(() => undefined); // awaited below; this only stops an early rejection counting as unhandled
-    return chunk;
+    const to = Math.min(plan.last, from + plan.size - 1);
+    const verdict = source.chunk(from, to, checkChunk);
+    verdict.catch(() => undefined); // awaited later; until then a rejection is not "unhandled"
+    return { from, to, verdict };
   };
   const done: RangeDone[] = [];
   for (let pending = take(); pending; ) {
     const next = take();
-    const chunk = await pending;
-    const verdict = checkChunk(chunk);
-    const failedAt = verdict.ok ? await checkSuspects(source, verdict.suspects) : verdict.seq;
-    if (failedAt !== undefined) {
+    const range = await settleRange(pending);
+    if (typeof range === 'number') {
       Atomics.store(counter, STOP, 1);
-      await next?.catch(() => undefined);
-      return { done, failedAt };
+      await next?.verdict.catch(() => undefined);
+      return { done, failedAt: range };
     }
-    if (verdict.ok) {
-      done.push({
-        from: chunk.from,
-        to: chunk.to,
-        firstPrev: verdict.firstPrev,
-        lastHash: verdict.lastHash,
-      });
-    }
+    done.push(range);
     pending = next;
+    // SQLite reads are synchronous: let the event loop run between ranges.
+    await new Promise(setImmediate);
   }
   return { done };
 }
 
-/**
- * Re-checks doubted entries the way the entry-by-entry check does: each read from its
- * fields, its stored hashes the same as in the range, and `recordPreimage` hashing to the
- * stored hash. Returns the first seq that fails, or undefined.
- */
-export async function checkSuspects(
-  source: ChunkSource,
-  suspects: readonly Suspect[],
-): Promise<number | undefined> {
-  if (suspects.length === 0) return undefined;
-  const records = await source.records(suspects.map((s) => s.seq));
-  for (const [i, s] of suspects.entries()) {
-    const r = records[i];
-    if (!r || r.seq !== s.seq || r.prevHash !== s.prevHash || r.hash !== s.hash) return s.seq;
-    const { hash: stored, ...rest } = r;
-    if (hash('sha256', recordPreimage(rest)) !== stored) return s.seq;
+/** One range's edges when it passed, else the seq where it failed. */
+async function settleRange(range: {
+  from: number;
+  to: number;
+  verdict: Promise<ChunkVerdict>;
+}): Promise<RangeDone | number> {
+  let verdict: ChunkVerdict;
+  try {
+    verdict = await range.verdict;
+  } catch {
+    // SQLite's json_quote refuses a BLOB, for one; the entry-by-entry check names the entry.
+    return range.from;
   }
-  return undefined;
+  if (!verdict.ok) return verdict.seq;
+  const { from, to } = range;
+  const { firstPrev, lastHash, suspects } = verdict;
+  return { from, to, firstPrev, lastHash, suspects };
 }
 
 /**

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type RangeOutcome, type RangePlan, runRanges } from './audit-verify-ranges.ts';
 import {
   type ChunkSource,
-  int8AsNumber,
+  openSqliteReader,
   postgresChunkSource,
   sqliteChunkSource,
 } from './audit-verify-source.ts';
@@ -28,13 +28,11 @@ export type WorkerReport = { outcome: RangeOutcome } | { error: string };
 
 async function open(remote: RemoteLog): Promise<{ source: ChunkSource; close(): Promise<void> }> {
   if (remote.dialect === 'sqlite') {
-    const { default: Sqlite } = await import('better-sqlite3');
-    const db = new Sqlite(remote.file, { readonly: true, fileMustExist: true });
-    db.pragma('busy_timeout = 5000');
+    const db = openSqliteReader(remote.file);
     return { source: sqliteChunkSource(db), close: async () => void db.close() };
   }
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: remote.url, types: int8AsNumber(pg.types) });
+  const client = new pg.Client({ connectionString: remote.url });
   client.on('error', () => undefined); // a dead connection fails the next query instead
   await client.connect();
   return { source: postgresChunkSource(client), close: () => client.end() };
@@ -53,4 +51,6 @@ async function main(input: WorkerInput): Promise<WorkerReport> {
   }
 }
 
-if (parentPort && workerData) parentPort.postMessage(await main(workerData as WorkerInput));
+const port = parentPort;
+if (port && workerData)
+  void main(workerData as WorkerInput).then((report) => port.postMessage(report));
