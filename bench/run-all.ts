@@ -1,11 +1,14 @@
 /**
  * `npm run bench`: every benchmark on SQLite, then on PostgreSQL (skipped with a notice when
- * none is available), then one table per store with the targets. See bench/README.md.
+ * none is available), then ingestion side by side with Alertmanager (SQLite; skipped with a
+ * notice without the Alertmanager binary), then one table per store with the targets. See
+ * bench/README.md.
  *
  *   npm run bench [-- --sqlite|--postgres]
  */
 import { benchAppends } from './audit-append.ts';
 import { benchVerify } from './audit-verify.ts';
+import { benchIngestVsAlertmanager, optionsFrom } from './ingest-vs-alertmanager.ts';
 import {
   type BenchTarget,
   forEachTarget,
@@ -14,6 +17,7 @@ import {
   onlyStore,
   printTable,
   type Row,
+  sqliteTarget,
   waitForQuiet,
 } from './lib.ts';
 import { benchServer } from './server-memory.ts';
@@ -45,6 +49,11 @@ await forEachTarget(async (target) => {
   );
   await section('slack ack + calls', target, () => benchSlack(target));
 }, onlyStore());
+if (onlyStore() !== 'postgres') {
+  await section('ingest vs Alertmanager', sqliteTarget(), () =>
+    benchIngestVsAlertmanager(optionsFrom(process.argv.slice(2))),
+  );
+}
 console.log('');
 printTable(rows);
 console.log(`\n# total ${((performance.now() - began) / 1000).toFixed(0)} s`);

@@ -84,14 +84,26 @@ export async function processEvents(
   const table = routeTableOf(catalog);
   const now = deps.clock.now();
   const silences = await deps.store.ingest.activeSilences(now);
+  // Routing and reading the facts are pure: done once, up front, so the batch's alerts can
+  // be read in one query instead of one per event.
+  const routed = events.map((e) => ({
+    e,
+    decisions: routeEvent(table, e.envelope),
+    facts: alertFactsOf(e.envelope),
+  }));
   const outcomes = await deps.store.ingest.transaction(
     async (tx) => {
       const batch = new Batch(tx, deps, catalog, now);
+      await batch.readAlerts(
+        routed.flatMap(({ decisions, facts }) =>
+          facts
+            ? decisions.map((d) => ({ route: d.route.id, fingerprint: facts.fingerprint }))
+            : [],
+        ),
+      );
       const out: EventOutcome[] = [];
-      for (const e of events) {
-        const decisions = routeEvent(table, e.envelope);
+      for (const { e, decisions, facts } of routed) {
         if (decisions.some((d) => d.unrouted)) batch.unrouted += 1;
-        const facts = alertFactsOf(e.envelope);
         const results: string[] = [];
         for (const d of decisions) {
           results.push(facts ? await batch.apply(e, d, facts, silences) : 'not-an-alert');
@@ -122,6 +134,8 @@ class Batch {
   private readonly latestByKey = new Map<string, AlertGroup | undefined>();
   private readonly digests = new Map<string, Digest | undefined>();
   private readonly shownNow = new Map<string, number>();
+  /** Per channel, groups shown in the minute before this batch (the store's count, read once). */
+  private readonly shownBefore = new Map<string, number>();
   private readonly shownAt = new Map<string, number>();
   private readonly dirtyAlerts = new Set<string>();
   private readonly dirtyGroups = new Set<string>();
@@ -190,6 +204,20 @@ class Batch {
     return `alert:${change}${quiet ? ` quiet(${quiet})` : ''}`;
   }
 
+  /** Reads the alerts of `keys` in one go; the ones not found are remembered as new. */
+  async readAlerts(keys: readonly { route: string; fingerprint: string }[]): Promise<void> {
+    const unread = new Map<string, { route: string; fingerprint: string }>();
+    for (const k of keys) {
+      const key = `${k.route} ${k.fingerprint}`;
+      if (!this.alerts.has(key)) unread.set(key, k);
+    }
+    if (unread.size === 0) return;
+    for (const key of unread.keys()) this.alerts.set(key, undefined);
+    for (const a of await this.tx.getAlerts([...unread.values()])) {
+      this.alerts.set(`${a.route} ${a.fingerprint}`, a);
+    }
+  }
+
   private async alert(route: string, fingerprint: string): Promise<AlertRecord | undefined> {
     const key = `${route} ${fingerprint}`;
     if (!this.alerts.has(key)) {
@@ -213,7 +241,14 @@ class Batch {
       }
     }
     if (!this.latestByKey.has(a.groupKey)) {
-      this.latestByKey.set(a.groupKey, await this.tx.latestGroup(a.groupKey));
+      // Without group_by the key is the alert's own (route, fingerprint), and such a group
+      // is only ever written together with that alert's row (never deleted): a new alert
+      // cannot have one, so the read is skipped (one query per new alarm in a storm).
+      const ownKey = d.route.groupBy.length === 0;
+      this.latestByKey.set(
+        a.groupKey,
+        ownKey && !prev ? undefined : await this.tx.latestGroup(a.groupKey),
+      );
     }
     const latest = this.latestByKey.get(a.groupKey);
     const open = latest && this.groups.get(latest.id) ? this.groups.get(latest.id)! : latest;
@@ -251,7 +286,13 @@ class Batch {
     const budget =
       this.catalog.alertChannels.find((c) => c.channel === channel)?.budgetPerMinute ??
       DEFAULT_BUDGET_PER_MINUTE;
-    const stored = await this.tx.countShown(channel, this.now - 60_000);
+    // Groups this batch shows are written at its end, so the store's count cannot change
+    // meanwhile: read it once per channel and add `shownNow`.
+    let stored = this.shownBefore.get(channel);
+    if (stored === undefined) {
+      stored = await this.tx.countShown(channel, this.now - 60_000);
+      this.shownBefore.set(channel, stored);
+    }
     return stored + (this.shownNow.get(channel) ?? 0) < budget;
   }
 

@@ -21,13 +21,21 @@ import type { AuditDraft, AuditEntry } from '../../domain/audit-chain.ts';
 import type { EventEnvelope, IngestSource } from '../../domain/event-envelope.ts';
 import { appendAudit } from './audit-repo.ts';
 import { pageSize } from './request-repo.ts';
-import type { Database, Dialect } from './schema.ts';
+import type {
+  AlertDigestsTable,
+  AlertGroupsTable,
+  AlertsTable,
+  Database,
+  Dialect,
+} from './schema.ts';
 import { guardStore } from './store-errors.ts';
 
 type Db = Kysely<Database>;
 
 /** Rows per INSERT statement: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 500;
+/** Rows per multi-row upsert or update (9 columns × 200 = 1,800 parameters at most). */
+const WRITE_CHUNK = 200;
 
 /** A lost sync mark only means the message is shown again. */
 const NOT_DURABLE = { durable: false } as const;
@@ -76,6 +84,7 @@ export class KyselyIngestStore implements IngestStore {
             await sql`set local synchronous_commit = off`.execute(conn);
           }
           const result = await fn(tx);
+          await tx.flushWrites();
           await sql.raw('commit').execute(conn);
           return result;
         } catch (err) {
@@ -253,8 +262,17 @@ export class KyselyIngestStore implements IngestStore {
   }
 }
 
+/**
+ * Alert, group and digest writes are kept (the last per key) and sent as multi-row
+ * upserts before the transaction's next read and before it commits, so a batch of events
+ * costs a few statements instead of a few per event. Reads therefore always see the writes
+ * before them, and a failing write still fails (and rolls back) the transaction.
+ */
 class KyselyIngestTx implements IngestTx {
   ended = false;
+  private readonly pendingAlerts = new Map<string, AlertsTable>();
+  private readonly pendingGroups = new Map<string, AlertGroupsTable>();
+  private readonly pendingDigests = new Map<string, AlertDigestsTable>();
 
   constructor(
     private readonly db: Db,
@@ -292,16 +310,24 @@ class KyselyIngestTx implements IngestTx {
       for (const e of chunk) {
         const seq = seqOf.get(e.key);
         // The same key twice in one batch: the first is stored, the second is a duplicate.
-        if (seq !== undefined && !stored.some((s) => s.seq === seq)) stored.push({ ...e, seq });
+        if (seq !== undefined) {
+          stored.push({ ...e, seq });
+          seqOf.delete(e.key);
+        }
       }
     }
     return stored.sort((a, b) => a.seq - b.seq);
   }
 
   async getAlerts(keys: readonly { route: string; fingerprint: string }[]): Promise<AlertRecord[]> {
+    await this.flushWrites();
     const out: AlertRecord[] = [];
     const byRoute = new Map<string, string[]>();
-    for (const k of keys) byRoute.set(k.route, [...(byRoute.get(k.route) ?? []), k.fingerprint]);
+    for (const k of keys) {
+      const fps = byRoute.get(k.route);
+      if (fps) fps.push(k.fingerprint);
+      else byRoute.set(k.route, [k.fingerprint]);
+    }
     for (const [route, fps] of byRoute) {
       for (let i = 0; i < fps.length; i += INSERT_CHUNK) {
         const rows = await this.conn
@@ -318,7 +344,7 @@ class KyselyIngestTx implements IngestTx {
   }
 
   async putAlert(a: AlertRecord, groupId: string): Promise<void> {
-    const row = {
+    this.pendingAlerts.set(`${a.route} ${a.fingerprint}`, {
       route: a.route,
       fingerprint: a.fingerprint,
       state: a.state,
@@ -328,25 +354,11 @@ class KyselyIngestTx implements IngestTx {
       group_id: groupId,
       last_seen: a.lastSeen,
       doc: JSON.stringify(a),
-    };
-    await this.conn
-      .insertInto('alerts')
-      .values(row)
-      .onConflict((oc) =>
-        oc.columns(['route', 'fingerprint']).doUpdateSet({
-          state: row.state,
-          service: row.service,
-          environment: row.environment,
-          channel: row.channel,
-          group_id: row.group_id,
-          last_seen: row.last_seen,
-          doc: row.doc,
-        }),
-      )
-      .execute();
+    });
   }
 
   async latestGroup(key: string): Promise<AlertGroup | undefined> {
+    await this.flushWrites();
     const row = await this.conn
       .selectFrom('alert_groups')
       .select('doc')
@@ -358,34 +370,27 @@ class KyselyIngestTx implements IngestTx {
     return row ? (JSON.parse(row.doc) as AlertGroup) : undefined;
   }
 
-  getGroup(id: string): Promise<AlertGroup | undefined> {
+  async getGroup(id: string): Promise<AlertGroup | undefined> {
+    await this.flushWrites();
     return getGroup(this.conn, id, this.dialect === 'postgres');
   }
 
   async putGroup(g: AlertGroup, shownAt: number | undefined): Promise<void> {
-    const row = {
+    // The first shown_at a group gets is kept (the upsert coalesces with the stored one).
+    const earlier = this.pendingGroups.get(g.id)?.shown_at;
+    this.pendingGroups.set(g.id, {
       id: g.id,
       key: g.key,
       channel: g.channel,
       opened_at: g.openedAt,
-      shown_at: shownAt ?? null,
+      shown_at: earlier ?? shownAt ?? null,
       dirty: g.visibility === 'post' && g.version > g.postedVersion ? 1 : 0,
       doc: JSON.stringify(g),
-    };
-    await this.conn
-      .insertInto('alert_groups')
-      .values(row)
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({
-          shown_at: sql`coalesce(alert_groups.shown_at, ${row.shown_at})`,
-          dirty: row.dirty,
-          doc: row.doc,
-        }),
-      )
-      .execute();
+    });
   }
 
   async latestDigest(channel: string): Promise<Digest | undefined> {
+    await this.flushWrites();
     const row = await this.conn
       .selectFrom('alert_digests')
       .select('doc')
@@ -398,21 +403,17 @@ class KyselyIngestTx implements IngestTx {
   }
 
   async putDigest(d: Digest): Promise<void> {
-    const row = {
+    this.pendingDigests.set(d.id, {
       id: d.id,
       channel: d.channel,
       since: d.since,
       dirty: d.version > d.postedVersion ? 1 : 0,
       doc: JSON.stringify(d),
-    };
-    await this.conn
-      .insertInto('alert_digests')
-      .values(row)
-      .onConflict((oc) => oc.column('id').doUpdateSet({ dirty: row.dirty, doc: row.doc }))
-      .execute();
+    });
   }
 
   async countShown(channel: string, since: number): Promise<number> {
+    await this.flushWrites();
     const row = await this.conn
       .selectFrom('alert_groups')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -422,17 +423,73 @@ class KyselyIngestTx implements IngestTx {
     return Number(row.n);
   }
 
+  /** One UPDATE … FROM (VALUES …) per `WRITE_CHUNK` events (SQLite ≥ 3.33, PostgreSQL). */
   async markProcessed(outcomes: readonly EventOutcome[], at: number): Promise<void> {
-    for (const o of outcomes) {
+    for (let i = 0; i < outcomes.length; i += WRITE_CHUNK) {
+      const rows = outcomes
+        .slice(i, i + WRITE_CHUNK)
+        .map((o) => sql`(${o.seq}, ${JSON.stringify(o)})`);
+      await sql`update events set processed_at = ${at}, outcome = v.column2
+        from (values ${sql.join(rows)}) as v
+        where events.seq = cast(v.column1 as bigint)`.execute(this.conn);
+    }
+  }
+
+  /** Sends the kept alert, group and digest writes (see the class comment). */
+  async flushWrites(): Promise<void> {
+    if (this.pendingAlerts.size + this.pendingGroups.size + this.pendingDigests.size === 0) return;
+    const alerts = [...this.pendingAlerts.values()];
+    const groups = [...this.pendingGroups.values()];
+    const digests = [...this.pendingDigests.values()];
+    this.pendingAlerts.clear();
+    this.pendingGroups.clear();
+    this.pendingDigests.clear();
+    for (let i = 0; i < alerts.length; i += WRITE_CHUNK) {
       await this.conn
-        .updateTable('events')
-        .set({ processed_at: at, outcome: JSON.stringify(o) })
-        .where('seq', '=', o.seq)
+        .insertInto('alerts')
+        .values(alerts.slice(i, i + WRITE_CHUNK))
+        .onConflict((oc) =>
+          oc.columns(['route', 'fingerprint']).doUpdateSet((eb) => ({
+            state: eb.ref('excluded.state'),
+            service: eb.ref('excluded.service'),
+            environment: eb.ref('excluded.environment'),
+            channel: eb.ref('excluded.channel'),
+            group_id: eb.ref('excluded.group_id'),
+            last_seen: eb.ref('excluded.last_seen'),
+            doc: eb.ref('excluded.doc'),
+          })),
+        )
+        .execute();
+    }
+    for (let i = 0; i < groups.length; i += WRITE_CHUNK) {
+      await this.conn
+        .insertInto('alert_groups')
+        .values(groups.slice(i, i + WRITE_CHUNK))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            shown_at: sql`coalesce(alert_groups.shown_at, excluded.shown_at)`,
+            dirty: eb.ref('excluded.dirty'),
+            doc: eb.ref('excluded.doc'),
+          })),
+        )
+        .execute();
+    }
+    for (let i = 0; i < digests.length; i += WRITE_CHUNK) {
+      await this.conn
+        .insertInto('alert_digests')
+        .values(digests.slice(i, i + WRITE_CHUNK))
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet((eb) => ({
+            dirty: eb.ref('excluded.dirty'),
+            doc: eb.ref('excluded.doc'),
+          })),
+        )
         .execute();
     }
   }
 
   async insertSilence(s: Silence): Promise<void> {
+    await this.flushWrites();
     await this.conn
       .insertInto('silences')
       .values({
@@ -446,6 +503,7 @@ class KyselyIngestTx implements IngestTx {
   }
 
   async expireSilence(id: string, by: string, at: number): Promise<boolean> {
+    await this.flushWrites();
     const row = await this.conn
       .selectFrom('silences')
       .select(['doc', 'expires_at', 'expired_at'])
@@ -461,7 +519,8 @@ class KyselyIngestTx implements IngestTx {
     return true;
   }
 
-  appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+  async appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+    await this.flushWrites();
     return appendAudit(this.conn, this.dialect, this.sha256, drafts);
   }
 }
