@@ -17,7 +17,7 @@ import { memoryAndRestart, type RestartFigure } from './ingest-memory.ts';
 import { type Options, type PerSide, type Setup, throughput } from './ingest-phases.ts';
 import { startReceivers } from './ingest-receivers.ts';
 import { alertmanagerBinary, type FsyncCost, measureFsync } from './ingest-systems.ts';
-import { int, isMain, machineNote, median, percentile, type Row } from './lib.ts';
+import { alignedTable, int, isMain, machineNote, median, percentile, type Row } from './lib.ts';
 
 /** The reference figures of the issue (Alertmanager 0.25, this machine, wrk, 64 clients). */
 const REFERENCE = { singlePerSecond: 5400, rssMb: 361 };
@@ -277,16 +277,10 @@ function printCompared(rows: Compared[], amVersion: string | undefined, fsync: F
     r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS',
     r.detail ?? '',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) =>
-    c
-      .map((x, i) => x.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
+  const table = alignedTable(head, cells);
   console.log('');
-  console.log(line(head));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const c of cells) console.log(line(c));
+  console.log(table.head);
+  for (const row of table.rows) console.log(row);
   console.log(`# durable commit: ${fsyncText(fsync)}`);
 }
 

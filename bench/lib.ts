@@ -176,20 +176,31 @@ export function printTable(rows: readonly Row[]): void {
     r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS',
     r.detail ?? '',
   ]);
+  const table = alignedTable(head, cells);
+  console.log(table.head);
+  let last: string | undefined;
+  for (const [i, c] of cells.entries()) {
+    if (last !== undefined && c[0] !== last) console.log('');
+    last = c[0];
+    console.log(table.rows[i]);
+  }
+}
+
+/** Columns padded to their widest cell: the header line (with its rule) and one line per row. */
+export function alignedTable(
+  head: readonly string[],
+  cells: readonly string[][],
+): { head: string; rows: string[] } {
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]) =>
+  const line = (c: readonly string[]) =>
     c
       .map((x, i) => x.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  console.log(line(head));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  let last: string | undefined;
-  for (const c of cells) {
-    if (last !== undefined && c[0] !== last) console.log('');
-    last = c[0];
-    console.log(line(c));
-  }
+  return {
+    head: `${line(head)}\n${line(widths.map((w) => '-'.repeat(w)))}`,
+    rows: cells.map(line),
+  };
 }
 
 /** Resident and peak memory of a process, in MB, from /proc/<pid>/status. */
