@@ -8,15 +8,20 @@
  * process. Runs on SQLite, and on PostgreSQL when one is available.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freshDatabase, type TestPostgres, testPostgres } from './support/postgres.ts';
+import {
+  killAllServers,
+  type ServerProcess as Server,
+  startServerProcess,
+  track,
+} from './support/server-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CATALOG = resolve(import.meta.dirname, 'fixtures/crash-catalog');
@@ -25,25 +30,13 @@ const PG_LEASE_MS = 1500;
 /** Deadline for start-up and for a request to reach a state, in ms (the machine may be busy). */
 const DEADLINE_MS = 30_000;
 
-/** Every server process started, so none outlives the tests, whatever fails. */
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
+after(killAllServers);
 
 /** Where one crash scenario keeps its state: a data folder, and a database on PostgreSQL. */
 interface Place {
   dataDir: string;
   log: string;
   databaseUrl?: string;
-}
-
-interface Server {
-  url: string;
-  /** What the process wrote to stdout and stderr, for failure messages. */
-  output: () => string;
-  /** SIGKILL, then waits for the process to be gone. */
-  kill(): Promise<void>;
 }
 
 function serverEnv(place: Place, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -65,78 +58,20 @@ function serverEnv(place: Place, extra: Record<string, string>): NodeJS.ProcessE
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => ok(port));
-    });
-  });
-}
-
 /**
  * Starts the server and waits for /readyz. `sleepMs` is how long the slow handlers sleep
- * between `start` and `end`. Tries another port when the chosen one was taken meanwhile.
+ * between `start` and `end`.
  */
-async function startServer(
-  place: Place,
-  opts: { worker: boolean; sleepMs: number },
-): Promise<Server> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: serverEnv(place, {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        COUNTERSIGN_WORKER: opts.worker ? 'on' : 'off',
-        CRASH_SLEEP_MS: String(opts.sleepMs),
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const exited = once(child, 'exit');
-    exited.catch(() => undefined); // A spawn error also shows as "did not become ready".
-    const server: Server = {
-      url: `http://127.0.0.1:${port}`,
-      output: () => output,
-      async kill() {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-        children.delete(child);
-      },
-    };
-    if (await becomesReady(server.url, child)) return server;
-    await server.kill();
-    if (attempt < 3 && output.includes('EADDRINUSE')) continue;
-    throw new Error(`the server did not become ready:\n${output}`);
-  }
-}
-
-async function becomesReady(url: string, child: ChildProcess): Promise<boolean> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return true;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(50);
-  }
-  return false;
+function startServer(place: Place, opts: { worker: boolean; sleepMs: number }): Promise<Server> {
+  return startServerProcess((port) =>
+    serverEnv(place, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      COUNTERSIGN_WORKER: opts.worker ? 'on' : 'off',
+      CRASH_SLEEP_MS: String(opts.sleepMs),
+    }),
+  );
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: test responses are inspected field by field
@@ -227,7 +162,7 @@ async function verifyAudit(place: Place): Promise<{ code: number | null; output:
     env: serverEnv(place, {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
+  const untrack = track(child);
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
     output += c.toString();
@@ -236,7 +171,7 @@ async function verifyAudit(place: Place): Promise<{ code: number | null; output:
     output += c.toString();
   });
   const [code] = await once(child, 'exit');
-  children.delete(child);
+  untrack();
   return { code, output };
 }
 

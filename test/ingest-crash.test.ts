@@ -11,10 +11,7 @@
  * ../shared/reference/reliability-and-security.md.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -23,6 +20,11 @@ import Sqlite from 'better-sqlite3';
 import { SQLITE_FILE } from '../src/adapters/store/open-store.ts';
 import type { EventEnvelope } from '../src/domain/event-envelope.ts';
 import { harness } from './support/harness.ts';
+import {
+  killAllServers,
+  type ServerProcess,
+  startServerProcess,
+} from './support/server-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEMO = resolve(ROOT, 'examples/demo');
@@ -33,10 +35,9 @@ const DEADLINE_MS = 30_000;
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/ingest/eventbridge-alarm-metric-5xx.json');
 
 /** Every server process and temp folder, so none outlives the tests, whatever fails. */
-const children = new Set<ChildProcess>();
 const folders: string[] = [];
 after(() => {
-  for (const child of children) child.kill('SIGKILL');
+  killAllServers();
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -63,28 +64,6 @@ function alarm(name: string): EventEnvelope {
 
 const keyOf = (e: EventEnvelope) => `eventbridge:${e.source}:${e.id}`;
 
-interface Server {
-  url: string;
-  /** What the process wrote to stdout (the JSON log). */
-  stdout: () => string;
-  /** Both streams, for failure messages. */
-  output: () => string;
-  /** SIGKILL, then waits for the process to be gone. */
-  kill(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => ok(port));
-    });
-  });
-}
-
 function serverEnv(dataDir: string, port: number, logLevel: string): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
@@ -103,64 +82,15 @@ function serverEnv(dataDir: string, port: number, logLevel: string): NodeJS.Proc
 }
 
 /** Starts the server on `dataDir` and waits for /readyz (which the server answers only once
- * what a previous run left unprocessed is processed). Retries when the port was taken. */
-async function startServer(dataDir: string, logLevel = 'silent'): Promise<Server> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: serverEnv(dataDir, port, logLevel),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      output = (output + chunk.toString()).slice(-20_000);
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-20_000);
-    });
-    const exited = once(child, 'exit');
-    exited.catch(() => undefined); // A spawn error also shows as "did not become ready".
-    const server: Server = {
-      url: `http://127.0.0.1:${port}`,
-      stdout: () => stdout,
-      output: () => output,
-      async kill() {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-        children.delete(child);
-      },
-    };
-    if (await becomesReady(server.url, child)) return server;
-    await server.kill();
-    if (attempt < 3 && output.includes('EADDRINUSE')) continue;
-    throw new Error(`the server did not become ready:\n${output}`);
-  }
-}
-
-async function becomesReady(url: string, child: ChildProcess): Promise<boolean> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return true;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(50);
-  }
-  return false;
+ * what a previous run left unprocessed is processed). */
+function startServer(dataDir: string, logLevel = 'silent'): Promise<ServerProcess> {
+  return startServerProcess((port) => serverEnv(dataDir, port, logLevel));
 }
 
 /** POSTs one event to /hooks/eventbridge: its status and body, or `error` when the
  * connection failed (the server died before answering). */
 async function post(
-  s: Server,
+  s: ServerProcess,
   e: EventEnvelope,
 ): Promise<{ status: number | 'error'; json?: { accepted?: number; duplicates?: number } }> {
   try {
