@@ -134,6 +134,13 @@ describe('countersign events', () => {
     assert.match(r.stdout, /alert: firing/);
   });
 
+  test('route refuses an event that is not an EventBridge envelope, naming the field', async () => {
+    const { source: _, ...noSource } = checkoutAlarm;
+    const r = await run(['events', 'route', '--event', file('e8.json', noSource)]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /source/);
+  });
+
   test('an event no route takes goes to the default route', async () => {
     const other = { ...alarm, detail: { ...alarm.detail, alarmName: 'billing-5xx' } };
     const r = await run(['events', 'route', '--event', file('e7.json', other)]);

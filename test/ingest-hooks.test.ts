@@ -258,6 +258,23 @@ describe('ingest hooks refuse bad input and store nothing', () => {
     await storesNothing(() => h.hook('/hooks/eventbridge', big), 413);
   });
 
+  test('SNS: a text/plain body that is not JSON gets 400; another content type 415', async () => {
+    await storesNothing(
+      () => h.hook('/hooks/sns', 'not json', { 'content-type': 'text/plain; charset=UTF-8' }),
+      400,
+    );
+    await storesNothing(
+      () => h.hook('/hooks/sns', '{}', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+    );
+  });
+
+  test('the API refuses a malformed events or alerts query', async () => {
+    assert.equal((await h.api('GET', '/api/v1/events?before=abc', 'dave')).status, 400);
+    assert.equal((await h.api('GET', '/api/v1/alerts?limit=0', 'carol')).status, 400);
+    assert.equal((await h.api('GET', '/api/v1/alerts?unknown=1', 'carol')).status, 400);
+  });
+
   test('an envelope missing its fields gets 400 naming the field', async () => {
     const { source: _, ...noSource } = e();
     const res = await storesNothing(() => h.hook('/hooks/eventbridge', noSource), 400);
