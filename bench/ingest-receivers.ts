@@ -6,7 +6,8 @@
  * `/hook/bulk`). Each request's arrival (once its body is read) is stamped with
  * `performance.timeOrigin + performance.now()`, ms since epoch, which agrees with the
  * parent's clock to a few microseconds. Latency probes are recognised by name in the body:
- * `bench-probe-<channel>-<n>` (Countersign) and `BenchProbe_<n>` (Alertmanager).
+ * `bench-probe-<channel>-<n>` (Countersign) and `BenchProbe_<n>` (Alertmanager); a message
+ * that also names an incident (`INC-…`) is recorded as `<probe>:incident`.
  *
  * `GET /stats` answers `{ calls: {<method or hook>: count}, probes: {<id>: {at, via}} }`;
  * `POST /reset` forgets everything. The parent starts it with `startReceivers()`.
@@ -52,7 +53,9 @@ function serve(): void {
       calls[what] = (calls[what] ?? 0) + 1;
       if (what === 'chat.postMessage' || what === 'chat.update' || what === 'hook/probe') {
         const body = Buffer.concat(chunks).toString('utf8');
-        for (const id of body.match(PROBE) ?? []) probes[id] ??= { at, via: what };
+        // An incident header (it names an INC- id) is told apart from the alert's message.
+        const tag = /INC-[0-9A-Z]{10,}/.test(body) ? ':incident' : '';
+        for (const id of body.match(PROBE) ?? []) probes[`${id}${tag}`] ??= { at, via: what };
       }
       if (!api) return json(res, {});
       return json(

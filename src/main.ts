@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { routeEventFile, testPattern } from './adapters/cli/events-cli.ts';
-import { runOps } from './adapters/cli/ops-client.ts';
+import { runOps, runPostmortem, runReport } from './adapters/cli/ops-client.ts';
 import { buildProgram } from './adapters/cli/program.ts';
+import { runbookTestCommand } from './adapters/cli/runbook-cli.ts';
 import { LocalExecutor } from './adapters/executors/local-executor.ts';
 import { buildApp } from './adapters/http/build-app.ts';
 import { CertificateCache } from './adapters/ingest/sns-verify.ts';
 import { logAlertChat } from './adapters/log-alert-chat.ts';
+import { logIncidentChat } from './adapters/log-incident-chat.ts';
 import { logNotifier } from './adapters/log-notifier.ts';
 import { createLogger } from './adapters/logger.ts';
 import { createMetrics, ingestMetrics } from './adapters/metrics.ts';
@@ -59,6 +61,7 @@ export async function compose(settings: Settings, log: Logger): Promise<Composed
       maxOutputBytes: settings.maxOutputBytes,
     }),
     notifier: logNotifier(log),
+    incidentChat: logIncidentChat(log),
     log,
     limits: { maxOutputBytes: settings.maxOutputBytes, previewTimeoutMs: 10_000 },
   };
@@ -106,7 +109,10 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
     },
   });
   const slack = await withSlack(app, deps, settings, log);
-  if (slack) ingest.chat = slack.alertChat;
+  if (slack) {
+    ingest.chat = slack.alertChat;
+    deps.incidentChat = slack.incidentChat;
+  }
   await app.listen({ port: settings.port, host: settings.host });
   // Handler workers start on first use (about 0.5 s once): a warm one costs ~35 MB at rest.
   if (settings.worker) {
@@ -251,6 +257,42 @@ export async function cli(argv: string[]): Promise<void> {
         print(json ? JSON.stringify(e, null, 2) : formatExplanation(e));
         return e.allowed ? 0 : 1;
       },
+      runbookTest: (runbook, o) => {
+        const settings = loadSettings();
+        return runbookTestCommand(runbook, o, {
+          defaultConfigDir: settings.configDir,
+          loadCatalog: loadCatalogOrThrow,
+          // Its own demo state, so a test walk never changes what the server shows.
+          executorFor: (catalog) =>
+            new LocalExecutor({
+              catalogRoot: catalog.root,
+              env: { COUNTERSIGN_DEMO_STATE: join(settings.dataDir, 'runbook-test-state.json') },
+              maxOutputBytes: settings.maxOutputBytes,
+            }),
+          clock: systemClock,
+          printer,
+        });
+      },
+      report: (o) =>
+        withToken(o, (token) =>
+          runReport({
+            url: o.url,
+            token,
+            ...(o.since ? { since: o.since } : {}),
+            ...(o.until ? { until: o.until } : {}),
+            json: o.json,
+            out: print,
+          }),
+        ),
+      postmortem: (id, o) =>
+        withToken(o, (token) =>
+          runPostmortem(id, {
+            url: o.url,
+            token,
+            ...(o.out ? { outFile: o.out } : {}),
+            out: print,
+          }),
+        ),
       testPattern: (pattern, event, explain) => testPattern(pattern, event, { explain }, printer),
       routeEvent: async (event) => {
         const catalog = await loadCatalogOrThrow(loadSettings().configDir);
@@ -276,6 +318,19 @@ export async function cli(argv: string[]): Promise<void> {
     },
   );
   await program.parseAsync(argv);
+}
+
+/** Runs `run` with the token from --token or COUNTERSIGN_TOKEN; exit 2 without one. */
+function withToken(
+  o: { token?: string },
+  run: (token: string) => Promise<number>,
+): Promise<number> {
+  const token = o.token ?? process.env.COUNTERSIGN_TOKEN;
+  if (!token) {
+    process.stderr.write('error: pass --token or set COUNTERSIGN_TOKEN\n');
+    return Promise.resolve(2);
+  }
+  return run(token);
 }
 
 function formatExplanation(e: ReturnType<typeof explainRequest>): string {

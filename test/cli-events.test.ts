@@ -50,7 +50,7 @@ const alarm = JSON.parse(
 const checkoutAlarm = {
   ...alarm,
   account: '222222222222',
-  detail: { ...alarm.detail, alarmName: 'checkout-api-5xx' },
+  detail: { ...alarm.detail, alarmName: 'checkout-api-latency-p99' },
 };
 
 describe('countersign events', () => {
@@ -126,6 +126,7 @@ describe('countersign events', () => {
   test('route shows the route an event takes, and why the others did not match', async () => {
     const r = await run(['events', 'route', '--event', file('e6.json', checkoutAlarm)]);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /no +checkout-5xx: detail\.alarmName/, 'not a 5xx alarm');
     assert.match(r.stdout, /MATCH checkout-alarms: matched/);
     assert.match(
       r.stdout,

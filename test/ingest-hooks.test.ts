@@ -71,7 +71,7 @@ function suite(name: string, databaseUrl: () => string | undefined) {
       assert.ok(a);
       assert.equal(a.environment, 'prod', 'resolved from the prod account');
       assert.equal(a.state, 'firing');
-      assert.equal(a.route, 'checkout-alarms');
+      assert.equal(a.route, 'checkout-5xx', 'a 5xx alarm takes the incident route');
       assert.equal(a.channel, 'C01ALERTS');
       const shown = groups(h.shown.slice(before));
       assert.equal(shown.length, 1);

@@ -21,6 +21,7 @@ import { loadCatalog, loadCatalogOrThrow } from '../src/config/load-catalog.ts';
 import type { Catalog } from '../src/domain/catalog.ts';
 import { windowStatus } from '../src/domain/policy.ts';
 import type { ActionRequest } from '../src/domain/request-model.ts';
+import { DEFAULT_INCIDENT_SETTINGS } from '../src/domain/runbook-model.ts';
 import {
   changeActor,
   copyDatabase,
@@ -568,6 +569,9 @@ describe('§8.60 time formats and zones in the catalog', () => {
       snsTopics: [],
       alertChannels: [],
       maintenanceWindows: [],
+      runbooks: [],
+      mitigations: [],
+      incidents: DEFAULT_INCIDENT_SETTINGS,
       changeWindows: [
         {
           id: 'berlin-days',

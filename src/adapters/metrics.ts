@@ -66,3 +66,78 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
     toChat: (s) => toChat.observe(s),
   };
 }
+
+/**
+ * Incident-response metrics. The app calls these after the change they count has
+ * committed (never inside a transaction that may roll back), in the process that made it,
+ * so series from several replicas add up. Durations are in seconds.
+ */
+export interface ResponseMetrics {
+  /** An incident was opened: by an alert route or declared by a person. */
+  incidentOpened(origin: 'alert' | 'declared'): void;
+  /** A catalog mitigation rule ran its pre-approved command. */
+  preapprovedRun(rule: string): void;
+  /** A runbook step ended (`done`, `skipped`, `failed`, `timed-out`). */
+  runbookStep(runbook: string, status: string): void;
+  /** From an alert opening an incident to the first action on it, by the alert's route. */
+  alertToAction(route: string, seconds: number): void;
+  /** From a request being made to it being approved (all sign-offs given). */
+  requestToApproval(command: string, seconds: number): void;
+  /** From approval to the execution's result (`succeeded`, `failed`, `unknown`). */
+  approvalToResult(command: string, outcome: string, seconds: number): void;
+}
+
+const MINUTES = [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400];
+const RUNTIME = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900];
+
+/** Incident-response counters and histograms, registered on `registry`. */
+export function responseMetrics(registry: Registry): ResponseMetrics {
+  const opened = new Counter({
+    name: 'countersign_incidents_opened_total',
+    help: 'Incidents opened, by origin (alert, declared).',
+    labelNames: ['origin'] as const,
+    registers: [registry],
+  });
+  const preapproved = new Counter({
+    name: 'countersign_preapproved_runs_total',
+    help: 'First mitigations run under a catalog rule without a person approving, by rule.',
+    labelNames: ['rule'] as const,
+    registers: [registry],
+  });
+  const steps = new Counter({
+    name: 'countersign_runbook_steps_total',
+    help: 'Runbook steps ended, by runbook and how they ended (done, skipped, failed, timed-out).',
+    labelNames: ['runbook', 'status'] as const,
+    registers: [registry],
+  });
+  const toAction = new Histogram({
+    name: 'countersign_alert_to_action_seconds',
+    help: 'From an alert opening an incident to the first action taken on it, by route.',
+    labelNames: ['route'] as const,
+    buckets: MINUTES,
+    registers: [registry],
+  });
+  const toApproval = new Histogram({
+    name: 'countersign_request_to_approval_seconds',
+    help: 'From a request being made to its last required sign-off, by command.',
+    labelNames: ['command'] as const,
+    buckets: MINUTES,
+    registers: [registry],
+  });
+  const toResult = new Histogram({
+    name: 'countersign_approval_to_result_seconds',
+    help: 'From approval to the execution result, by command and outcome.',
+    labelNames: ['command', 'outcome'] as const,
+    buckets: RUNTIME,
+    registers: [registry],
+  });
+  const seconds = (s: number) => Math.max(0, s);
+  return {
+    incidentOpened: (origin) => opened.inc({ origin }),
+    preapprovedRun: (rule) => preapproved.inc({ rule }),
+    runbookStep: (runbook, status) => steps.inc({ runbook, status }),
+    alertToAction: (route, s) => toAction.observe({ route }, seconds(s)),
+    requestToApproval: (command, s) => toApproval.observe({ command }, seconds(s)),
+    approvalToResult: (command, outcome, s) => toResult.observe({ command, outcome }, seconds(s)),
+  };
+}

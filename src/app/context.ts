@@ -4,6 +4,7 @@
 import type { AuditDraft } from '../domain/audit-chain.ts';
 import type { Person } from '../domain/catalog.ts';
 import type { Links, Surface } from '../domain/request-model.ts';
+import type { IncidentChat } from './incident-ports.ts';
 import type { CatalogSource, Clock, Executor, Ids, Notifier, Sha256, Store } from './ports.ts';
 
 /** The subset of a pino logger the app uses. */
@@ -22,6 +23,8 @@ export interface AppDeps {
   executor: Executor;
   notifier: Notifier;
   log: Log;
+  /** Where incident headers and runbook step cards are shown; without it they are not shown. */
+  incidentChat?: IncidentChat;
   /** Called after a commit that enqueued work, so the dispatcher need not wait for its poll. */
   wakeDispatcher?: () => void;
   limits: {

@@ -88,7 +88,9 @@ async function take(
   if (
     r.breakGlass
       ? !requesterMayBreakGlass(catalog, r)
-      : !isSatisfied({ ...r, signOffs: r.signOffs.filter(keep) })
+      : r.origin?.kind === 'mitigation'
+        ? !ruleStillApproves(catalog, r, command)
+        : !isSatisfied({ ...r, signOffs: r.signOffs.filter(keep) })
   ) {
     const back = withdrawSignOffs(r, keep, now);
     await tx.updateRequest(back);
@@ -99,7 +101,10 @@ async function take(
         'execution.refused',
         now,
         {
-          why: 'a sign-off is no longer valid under the catalog in force',
+          why:
+            r.origin?.kind === 'mitigation'
+              ? 'the rule that pre-approved it changed or is gone'
+              : 'a sign-off is no longer valid under the catalog in force',
         },
         'NOT_AN_APPROVER',
       ),
@@ -153,6 +158,17 @@ async function recover(
 function stillValid(catalog: Catalog, r: ActionRequest, s: SignOff): boolean {
   const person = findPerson(catalog, s.by);
   return s.digest === r.digest && !!person && maySignOff(catalog, person, r, s.kind).ok;
+}
+
+/**
+ * A pre-approved mitigation runs only while the rule that approved it is in force
+ * unchanged (same digest) and its command is still not destructive.
+ */
+function ruleStillApproves(catalog: Catalog, r: ActionRequest, command: Command): boolean {
+  const origin = r.origin;
+  if (origin?.kind !== 'mitigation') return false;
+  const rule = catalog.mitigations.find((m) => m.id === origin.rule);
+  return !!rule && rule.digest === origin.ruleDigest && command.class !== 'destructive';
 }
 
 function requesterMayBreakGlass(catalog: Catalog, r: ActionRequest): boolean {

@@ -8,6 +8,8 @@ import type { AlertGroup, Digest } from '../domain/alert-lifecycle.ts';
 import type { AlertGroupView, AlertRecord, DigestView } from '../domain/alert-model.ts';
 import type { AuditDraft, AuditEntry } from '../domain/audit-chain.ts';
 import type { EventEnvelope, IngestSource } from '../domain/event-envelope.ts';
+import type { ChangeRecord } from '../domain/incident-model.ts';
+import type { OutboxDraft } from './ports.ts';
 
 /** An event as received, before it is stored. */
 export interface NewEvent {
@@ -85,6 +87,10 @@ export interface IngestTx {
   insertSilence(s: Silence): Promise<void>;
   expireSilence(id: string, by: string, at: number): Promise<boolean>;
   appendAudit(drafts: readonly AuditDraft[]): Promise<AuditEntry[]>;
+  /** Enqueues outbox effects (e.g. `open-incident`); a draft whose key exists is skipped. */
+  enqueue(drafts: readonly OutboxDraft[]): Promise<void>;
+  /** Records a deploy or config change an event reports; a second record with the same id is ignored. */
+  recordChange(c: ChangeRecord): Promise<void>;
 }
 
 export interface IngestStore {

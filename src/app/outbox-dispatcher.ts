@@ -7,6 +7,7 @@ import type { AppDeps } from './context.ts';
 import { executeRequest } from './execute-request.ts';
 import { expireRequests } from './expire-requests.ts';
 import type { OutboxEffect } from './ports.ts';
+import { followUpRequest, handleResponseEffect, sweepResponse } from './response-effects.ts';
 
 export interface DispatcherOptions {
   /** How long a claimed effect stays leased without renewal, in ms. Default 30 000. */
@@ -117,6 +118,7 @@ export class OutboxDispatcher {
     if (now - this.lastSweep < this.sweepMs) return;
     this.lastSweep = now;
     await expireRequests(this.deps);
+    await sweepResponse(this.deps);
   }
 
   private async handle(effect: OutboxEffect): Promise<void> {
@@ -130,7 +132,8 @@ export class OutboxDispatcher {
     );
     try {
       if (effect.kind === 'execute') await executeRequest(this.deps, effect);
-      else await this.notify(effect);
+      else if (effect.kind === 'notify') await this.notify(effect);
+      else await handleResponseEffect(this.deps, effect);
     } catch (err) {
       const delay = Math.min(60_000, 500 * 2 ** Math.min(effect.attempts, 7));
       this.deps.log.error(
@@ -153,6 +156,6 @@ export class OutboxDispatcher {
       text: `request ${String(p.requestId)} ${String(p.event)} (${String(p.state)})`,
       loud: p.loud === true,
     });
-    await this.deps.store.transaction((tx) => tx.deleteOutbox(effect.id));
+    await followUpRequest(this.deps, effect);
   }
 }

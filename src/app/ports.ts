@@ -4,7 +4,15 @@
  */
 import type { AuditDraft, AuditEntry, AuditRecord, SealedAuditRow } from '../domain/audit-chain.ts';
 import type { Catalog, Command, HandlerRef } from '../domain/catalog.ts';
+import type {
+  ChangeRecord,
+  Incident,
+  IncidentFilter,
+  TimelineDraft,
+  TimelineEntry,
+} from '../domain/incident-model.ts';
 import type { ActionRequest, ParamValue, RequestState } from '../domain/request-model.ts';
+import type { RunbookRun, RunState } from '../domain/runbook-model.ts';
 import type { IngestStore } from './ingest-ports.ts';
 
 export interface Clock {
@@ -22,8 +30,13 @@ export type Sha256 = (s: string) => string;
 
 /** Work the domain decided on, written in the same transaction as the state change. */
 export interface OutboxDraft {
-  /** `execute` runs an approved request; `notify` tells people about a change. */
-  kind: 'execute' | 'notify';
+  /**
+   * `execute` runs an approved request; `notify` tells people about a change;
+   * `open-incident` opens the incident an alert group asks for (payload: the group id and
+   * route); `show-incident` / `show-run` bring the incident header or the run's step card in
+   * chat up to date.
+   */
+  kind: 'execute' | 'notify' | 'open-incident' | 'show-incident' | 'show-run';
   /** Unique per effect: a second enqueue with the same key is ignored. */
   key: string;
   payload: Record<string, unknown>;
@@ -91,7 +104,11 @@ export type ChatMessageKind =
   | 'alert-unknown'
   /** An alert group's message (keyed by the group id), and a channel digest (by digest id). */
   | 'alert-group'
-  | 'alert-digest';
+  | 'alert-digest'
+  /** An incident's header (keyed by the incident id), its dedicated channel, a run's step card (by run id). */
+  | 'incident-header'
+  | 'incident-channel'
+  | 'run-card';
 
 /**
  * What `claimChatMessage` found: `new` (the caller now owns posting it), `posting` (claimed
@@ -121,6 +138,31 @@ export interface StoreTx {
   deleteOutbox(id: number): Promise<void>;
   insertReviewItem(item: ReviewItem): Promise<void>;
   resolveReviewItem(id: string, by: string, at: number, note: string): Promise<boolean>;
+
+  /** Reads an incident and, on PostgreSQL, locks its row until the transaction ends. */
+  getIncident(id: string): Promise<Incident | undefined>;
+  /** The incident an alert group opened, if any (one per group). */
+  incidentForGroup(groupId: string): Promise<Incident | undefined>;
+  /** Throws `DomainError('CONFLICT')` when another incident already holds its alert group. */
+  insertIncident(i: Incident): Promise<void>;
+  /** Writes `i` over version `i.version - 1`; throws `CONFLICT` otherwise. */
+  updateIncident(i: Incident): Promise<void>;
+  /** Appends to incidents' timelines (seq per incident, in order) and returns the entries. */
+  appendTimeline(drafts: readonly TimelineDraft[]): Promise<TimelineEntry[]>;
+  /** Reads a run and, on PostgreSQL, locks its row until the transaction ends. */
+  getRun(id: string): Promise<RunbookRun | undefined>;
+  insertRun(r: RunbookRun): Promise<void>;
+  /** Writes `r` over version `r.version - 1`; throws `CONFLICT` otherwise. */
+  updateRun(r: RunbookRun): Promise<void>;
+  /** Records a deploy or config change; a second record with the same id is ignored. */
+  recordChange(c: ChangeRecord): Promise<void>;
+}
+
+export interface RunFilter {
+  incident?: string;
+  states?: RunState[];
+  /** Default 50, at most 500; newest first. */
+  limit?: number;
 }
 
 export interface Store {
@@ -177,6 +219,33 @@ export interface Store {
   abandonIdempotent(scope: string, key: string): Promise<void>;
 
   listReviewItems(openOnly: boolean): Promise<ReviewItem[]>;
+
+  getIncident(id: string): Promise<Incident | undefined>;
+  /** Newest first. */
+  listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+  /** An incident's timeline entries with seq > afterSeq, oldest first, at most `limit` (default 500, at most 5000). */
+  timeline(incidentId: string, afterSeq?: number, limit?: number): Promise<TimelineEntry[]>;
+  /** Open or mitigated incidents whose `nextReminderAt` is at or before `now`. */
+  incidentsDueReminder(now: number, limit: number): Promise<Incident[]>;
+  getRun(id: string): Promise<RunbookRun | undefined>;
+  listRuns(filter: RunFilter): Promise<RunbookRun[]>;
+  /** The newest change of each kind for a service environment, at or before `at`. */
+  lastChanges(
+    service: string,
+    environment: string,
+    at: number,
+  ): Promise<{ deploy?: ChangeRecord; config?: ChangeRecord }>;
+  /**
+   * For reports: records created at or after `since`, oldest first, after the id
+   * `afterId` (paging), at most `limit` (at most 5000) per call.
+   */
+  requestsSince(
+    since: number,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<ActionRequest[]>;
+  incidentsSince(since: number, afterId: string | undefined, limit: number): Promise<Incident[]>;
+  runsSince(since: number, afterId: string | undefined, limit: number): Promise<RunbookRun[]>;
 
   /**
    * Reserves the chat message of `kind` for a request before posting it to `channel`; reports

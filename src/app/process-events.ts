@@ -19,6 +19,7 @@ import {
 } from '../domain/alert-lifecycle.ts';
 import type { AlertFacts, AlertRecord } from '../domain/alert-model.ts';
 import type { Catalog } from '../domain/catalog.ts';
+import { changeFromEvent } from '../domain/change-history.ts';
 import { type CompiledPattern, compilePattern, matchesPattern } from '../domain/event-pattern.ts';
 import { alertFactsOf } from '../domain/ingest/alert-facts.ts';
 import {
@@ -46,6 +47,8 @@ export interface IngestDeps {
   sha256: Sha256;
   log: Log;
   metrics?: IngestMetrics;
+  /** Called after a commit that enqueued incident work, so the dispatcher looks at once. */
+  wakeDispatcher?: () => void;
 }
 
 const tables = new WeakMap<Catalog, RouteTable>();
@@ -90,6 +93,8 @@ export async function processEvents(
     e,
     decisions: routeEvent(table, e.envelope),
     facts: alertFactsOf(e.envelope),
+    // Deploys and config changes the event reports: the incident header's "last deploy".
+    change: changeFromEvent(e.envelope, catalog),
   }));
   const outcomes = await deps.store.ingest.transaction(
     async (tx) => {
@@ -102,6 +107,7 @@ export async function processEvents(
         ),
       );
       const out: EventOutcome[] = [];
+      for (const { change } of routed) if (change) await tx.recordChange(change);
       for (const { e, decisions, facts } of routed) {
         if (decisions.some((d) => d.unrouted)) batch.unrouted += 1;
         const results: string[] = [];
@@ -116,13 +122,14 @@ export async function processEvents(
       }
       await batch.flush();
       await tx.markProcessed(out, now);
-      return { out, unrouted: batch.unrouted };
+      return { out, unrouted: batch.unrouted, wake: batch.incidentWork };
       // Lost only with the machine (not the process); the events stay unprocessed and are
       // applied again at start, so this commit need not wait for the disk.
     },
     { durable: false },
   );
   if (outcomes.unrouted > 0) deps.metrics?.unrouted(outcomes.unrouted);
+  if (outcomes.wake) deps.wakeDispatcher?.();
   return outcomes.out;
 }
 
@@ -140,6 +147,8 @@ class Batch {
   private readonly dirtyAlerts = new Set<string>();
   private readonly dirtyGroups = new Set<string>();
   private readonly dirtyDigests = new Set<string>();
+  /** Groups of incident routes that changed: each may open or update an incident. */
+  private readonly groupChanged = new Map<string, AlertGroup>();
 
   constructor(
     private readonly tx: IngestTx,
@@ -200,6 +209,12 @@ class Batch {
     this.keepGroup(next);
     if (next.visibility === 'digest' && change !== 'repeated') {
       await this.fold(next.channel, stored, firingDelta(before, record.state));
+    }
+    // Silenced, suppressed, replayed and maintenance alerts open no incident; a resolved one
+    // still tells its incident (a runbook may wait for the alarms to return to OK).
+    const muted = quiet !== undefined && quiet !== 'no channel' && !quiet.startsWith('not firing');
+    if (d.route.incident && change !== 'repeated' && !muted) {
+      this.groupChanged.set(next.id, next);
     }
     return `alert:${change}${quiet ? ` quiet(${quiet})` : ''}`;
   }
@@ -344,5 +359,17 @@ class Batch {
       await this.tx.putGroup(g, this.shownAt.get(id));
     }
     for (const channel of this.dirtyDigests) await this.tx.putDigest(this.digests.get(channel)!);
+    const changed = [...this.groupChanged.values()].map((g) => ({
+      kind: 'open-incident' as const,
+      key: `group:${g.id}:v${g.version}`,
+      payload: { groupId: g.id, route: g.route, firing: g.firing },
+      availableAt: this.now,
+    }));
+    if (changed.length > 0) await this.tx.enqueue(changed);
+  }
+
+  /** True when this batch asked for incident work, so the dispatcher should look now. */
+  get incidentWork(): boolean {
+    return this.groupChanged.size > 0;
   }
 }

@@ -12,9 +12,16 @@ import { validateParams } from '../domain/params.ts';
 import { can, mayBreakGlass, requirementsFor, type Target } from '../domain/policy.ts';
 import { boundOutput, redact } from '../domain/redact.ts';
 import { canonicalRequest, isSatisfied } from '../domain/request-lifecycle.ts';
-import type { ActionRequest, Links, ParamValue, Preview } from '../domain/request-model.ts';
+import type {
+  ActionRequest,
+  Links,
+  ParamValue,
+  Preview,
+  RequestOrigin,
+} from '../domain/request-model.ts';
 import { type Actor, type AppDeps, auditOf } from './context.ts';
 import { requestCreatedEffects } from './effects.ts';
+import type { StoreTx } from './ports.ts';
 import { refuse, wasAudited } from './refuse.ts';
 
 export interface RequestActionInput {
@@ -26,6 +33,10 @@ export interface RequestActionInput {
   links: Links;
   reason?: string;
   breakGlass?: boolean;
+  /** Set when Countersign asks on the person's behalf (a runbook step). */
+  origin?: RequestOrigin;
+  /** More work in the transaction that stores the request (e.g. the run's step moves on). */
+  within?: (tx: StoreTx, request: ActionRequest) => Promise<void>;
 }
 
 export type RequestActionResult =
@@ -233,6 +244,7 @@ async function createRequest(
     requirements: needs.requirements,
     signOffs: [],
     ...(input.breakGlass ? { breakGlass: { reason: input.reason ?? '' } } : {}),
+    ...(input.origin ? { origin: input.origin } : {}),
     ...(preview ? { preview } : {}),
     createdAt: now,
     updatedAt: now,
@@ -254,6 +266,7 @@ async function createRequest(
         createdAt: now,
       });
     }
+    await input.within?.(tx, request);
   });
   deps.wakeDispatcher?.();
   return { kind: 'requested', request };

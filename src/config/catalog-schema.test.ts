@@ -172,6 +172,11 @@ describe('catalog schema: refusals', () => {
       'unknown key "aprover_roles" (did you mean "approver_roles"?)',
     );
     assert.equal(unknownKeyMessage('zzzzzzzz'), 'unknown key "zzzzzzzz"');
+    // `incident` is a route's key: at the top of a file, the section is meant.
+    assert.equal(
+      unknownKeyMessage('incident'),
+      'unknown key "incident" (did you mean "incidents"?)',
+    );
   });
 
   it('checks parameter options against the parameter type', () => {
@@ -294,6 +299,9 @@ describe('the published JSON Schema', () => {
       'sns_topics',
       'alert_channels',
       'maintenance_windows',
+      'runbooks',
+      'mitigations',
+      'incidents',
     ]);
     const route = schema.properties.routes.items;
     assert.ok('group_by' in route.properties);

@@ -26,6 +26,7 @@ import {
   routeSchema,
   snsTopicSchema,
 } from './ingest-schema.ts';
+import { incidentSettingsSchema, mitigationSchema, runbookSchema } from './response-schema.ts';
 import {
   compact,
   hhmm,
@@ -41,6 +42,7 @@ import {
 } from './schema-fields.ts';
 
 export { commandSchema, handlerSchema, paramSchema, rollbackSchema } from './command-schema.ts';
+export { incidentSettingsSchema, mitigationSchema, runbookSchema } from './response-schema.ts';
 export { unknownKeyMessage } from './schema-fields.ts';
 
 // ── teams and people ─────────────────────────────────────────────────────────────────
@@ -252,7 +254,10 @@ export const channelRuleSchema = strict({
 
 // ── a file ───────────────────────────────────────────────────────────────────────────
 
-/** Each top-level key of a catalog file and the schema of one item in its list. */
+/**
+ * Each top-level key of a catalog file and the schema of one item in its list, or of the
+ * section itself for the single sections (`SINGLE_SECTIONS`), which are mappings.
+ */
 export const SECTIONS = {
   teams: teamSchema,
   people: personSchema,
@@ -266,9 +271,14 @@ export const SECTIONS = {
   sns_topics: snsTopicSchema,
   alert_channels: alertChannelSchema,
   maintenance_windows: maintenanceWindowSchema,
+  runbooks: runbookSchema,
+  mitigations: mitigationSchema,
+  incidents: incidentSettingsSchema,
 } as const;
 
 export type SectionKey = keyof typeof SECTIONS;
+/** Sections that are one mapping rather than a list; the folder defines each at most once. */
+export const SINGLE_SECTIONS: readonly SectionKey[] = ['incidents'];
 export type SectionItem<K extends SectionKey> = z.output<(typeof SECTIONS)[K]>;
 export const SECTION_KEYS = Object.keys(SECTIONS) as SectionKey[];
 
@@ -319,6 +329,19 @@ export const catalogFileSchema = strict({
     .array(maintenanceWindowSchema)
     .optional()
     .describe('Intervals in which alerts for these services are recorded, not posted.'),
+  runbooks: z
+    .array(runbookSchema)
+    .optional()
+    .describe('Guided runbooks: steps (command, check, decision, wait, notify) walked in order.'),
+  mitigations: z
+    .array(mitigationSchema)
+    .optional()
+    .describe("Pre-approved first mitigations: a route's incident runs a command once."),
+  incidents: incidentSettingsSchema
+    .optional()
+    .describe(
+      'Incident settings (one mapping in the whole folder): chat, reminders, who confirms severity.',
+    ),
 }).meta({
   title: 'Countersign catalog file',
   description:

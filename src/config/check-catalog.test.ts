@@ -3,6 +3,7 @@ import { rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { demoWith, expectOnly, replace, sha256, tempFolder } from './catalog-test-kit.ts';
+import { formatCatalogErrors, loadCatalog } from './load-catalog.ts';
 
 describe('cross-reference refusals, each at the line of the offending reference', () => {
   it('a duplicate id across files, naming where the first one is', async () => {
@@ -58,6 +59,25 @@ describe('cross-reference refusals, each at the line of the offending reference'
       'extra.yaml': roles(grant.replace("services: ['*']", 'services: [nope]')),
     });
     await expectOnly(dir, 'extra.yaml', 'nope', /unknown service "nope"/);
+  });
+
+  it('a grant may name the reserved incident and runbook work; no command may take those ids', async () => {
+    const grant =
+      'commands: [incident, runbook]\n        services: [checkout-api]\n        environments: [prod]\n';
+    let dir = await demoWith({
+      'extra.yaml': `roles:\n  - id: responder\n    grants:\n      - actions: [view, request]\n        ${grant}`,
+    });
+    const { errors } = await loadCatalog(dir);
+    assert.deepEqual(errors, [], formatCatalogErrors(errors));
+    dir = await demoWith({
+      'commands.yaml': replace('  - id: flush-cache\n', '  - id: incident\n'),
+    });
+    await expectOnly(
+      dir,
+      'commands.yaml',
+      'id: incident',
+      /commands\[5\]\.id: "incident" is reserved: a grant on it covers incident work/,
+    );
   });
 
   it('a command without an owning team', async () => {

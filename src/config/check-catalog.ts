@@ -1,7 +1,8 @@
 /**
  * Cross-reference checks over a catalog whose items each passed the schema: duplicate ids,
- * references to unknown teams, roles, services, environments and commands, rollback and
- * handler rules, identities used twice, and policies or windows no one can sign off.
+ * references to unknown teams, roles, services, environments, commands, routes and
+ * runbooks, rollback and handler rules, identities used twice, policies or windows no one
+ * can sign off, and (in `check-response.ts`) how runbook steps link up.
  * Each issue names the file and the YAML path of the offending node (snake_case keys), so
  * the loader can report it at that node's line. The checks do no I/O: file existence is
  * asked through `CheckOptions.fileExists`.
@@ -9,6 +10,7 @@
 import type { Command, Person } from '../domain/catalog.ts';
 import type { SectionItem, SectionKey } from './catalog-schema.ts';
 import { checkIngest } from './check-ingest.ts';
+import { checkResponse } from './check-response.ts';
 import { checkSignOffs } from './check-sign-offs.ts';
 
 export type PathSegment = string | number;
@@ -61,6 +63,7 @@ export function checkCatalog(c: SourcedCatalog, opts: CheckOptions): PathIssue[]
   checkPolicyRefs(c, refs);
   checkWindowsAndChannels(c, refs);
   checkIngest(c, refs, opts, report);
+  checkResponse(c, refs, opts, report);
   if (opts.peopleComplete) checkSignOffs(c, report);
   return issues;
 }
@@ -72,6 +75,8 @@ interface KnownIds {
   services: Set<string>;
   commands: Set<string>;
   environments: Set<string>;
+  routes: Set<string>;
+  runbooks: Set<string>;
   invalid: ReadonlySet<string>;
 }
 
@@ -82,17 +87,21 @@ function knownIds(c: SourcedCatalog, invalid: ReadonlySet<string>): KnownIds {
     services: new Set(c.services.map((s) => s.value.id)),
     commands: new Set(c.commands.map((x) => x.value.id)),
     environments: new Set(c.services.flatMap((s) => s.value.environments.map((e) => e.name))),
+    routes: new Set(c.routes.map((r) => r.value.id)),
+    runbooks: new Set(c.runbooks.map((r) => r.value.id)),
     invalid,
   };
 }
 
-type Noun = 'team' | 'role' | 'service' | 'command' | 'environment';
+type Noun = 'team' | 'role' | 'service' | 'command' | 'environment' | 'route' | 'runbook';
 const SET_OF: Record<Noun, Exclude<keyof KnownIds, 'invalid'>> = {
   team: 'teams',
   role: 'roles',
   service: 'services',
   command: 'commands',
   environment: 'environments',
+  route: 'routes',
+  runbook: 'runbooks',
 };
 
 /** Reports references that name nothing; `*` (where the schema allows it) names all. */
@@ -126,7 +135,7 @@ function refChecker(known: KnownIds, report: Report): RefChecker {
 // ── duplicates ───────────────────────────────────────────────────────────────────────
 
 const NOUNS: Record<
-  Exclude<SectionKey, 'channel_rules' | 'sns_topics' | 'alert_channels'>,
+  Exclude<SectionKey, 'channel_rules' | 'sns_topics' | 'alert_channels' | 'incidents'>,
   string
 > = {
   teams: 'team',
@@ -138,6 +147,8 @@ const NOUNS: Record<
   change_windows: 'change window',
   routes: 'route',
   maintenance_windows: 'maintenance window',
+  runbooks: 'runbook',
+  mitigations: 'mitigation',
 };
 
 function checkDuplicates(c: SourcedCatalog, opts: CheckOptions, report: Report): void {
@@ -232,6 +243,12 @@ function checkServices(c: SourcedCatalog, refs: RefChecker, report: Report): voi
 
 // ── commands ─────────────────────────────────────────────────────────────────────────
 
+/**
+ * Command ids a grant may name without a catalog command: `incident` covers declaring and
+ * updating incidents, `runbook` starting runs and acting on their steps.
+ */
+export const RESERVED_COMMANDS: ReadonlySet<string> = new Set(['incident', 'runbook']);
+
 function checkCommands(
   c: SourcedCatalog,
   refs: RefChecker,
@@ -241,6 +258,10 @@ function checkCommands(
   const byId = new Map(c.commands.map((x) => [x.value.id, x.value]));
   for (const cmd of c.commands) {
     refs.one(cmd, ['team'], cmd.value.team, 'team');
+    if (RESERVED_COMMANDS.has(cmd.value.id)) {
+      const why = `"${cmd.value.id}" is reserved: a grant on it covers ${cmd.value.id} work`;
+      report(cmd, ['id'], `${why}; give the command another id`);
+    }
     checkRollback(cmd, byId, refs, report);
     if (cmd.value.preview && cmd.value.class === 'read-only') {
       report(cmd, ['preview'], 'a read-only command changes nothing, so it has no preview');
@@ -304,7 +325,9 @@ function checkHandlerFiles(
 function checkRoles(c: SourcedCatalog, refs: RefChecker): void {
   for (const r of c.roles) {
     r.value.grants.forEach((g, i) => {
-      refs.many(r, ['grants', i, 'commands'], g.commands, 'command');
+      g.commands.forEach((id, j) => {
+        if (!RESERVED_COMMANDS.has(id)) refs.one(r, ['grants', i, 'commands', j], id, 'command');
+      });
       refs.many(r, ['grants', i, 'services'], g.services, 'service');
       refs.many(r, ['grants', i, 'environments'], g.environments, 'environment');
     });

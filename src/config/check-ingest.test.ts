@@ -8,14 +8,16 @@ describe('routes, SNS topics, alert channels and maintenance windows', () => {
     const { catalog, errors } = await loadCatalog(await demoWith({}));
     assert.deepEqual(errors, []);
     assert.deepEqual(
-      catalog?.routes.map((r) => [r.id, r.isDefault]),
+      catalog?.routes.map((r) => [r.id, r.isDefault, r.incident]),
       [
-        ['checkout-alarms', false],
-        ['checkout-prometheus', false],
-        ['unrouted', true],
+        ['checkout-5xx', false, true],
+        ['checkout-alarms', false, false],
+        ['checkout-prometheus', false, false],
+        ['unrouted', true, false],
       ],
     );
     assert.equal(catalog?.routes[0]?.environment, 'from-account');
+    assert.deepEqual(catalog?.routes[0]?.runbooks, ['high-error-rate']);
     assert.equal(catalog?.snsTopics.length, 2);
   });
 
@@ -27,7 +29,7 @@ describe('routes, SNS topics, alert channels and maintenance windows', () => {
       ),
     });
     const e = await expectOnly(dir, 'routes.yaml', 'prefixx', /unknown operator "prefixx"/);
-    assert.match(e.message, /routes\[0\]\.pattern\.detail\.alarmName/);
+    assert.match(e.message, /routes\[1\]\.pattern\.detail\.alarmName/);
   });
 
   it('a route without an owning team is refused', async () => {
@@ -48,11 +50,11 @@ describe('routes, SNS topics, alert channels and maintenance windows', () => {
   it('unknown service, team or environment; an environment the service lacks', async () => {
     let dir = await demoWith({
       'routes.yaml': replace(
-        'service: checkout-api\n    environment: from-account',
-        'service: checkout\n    environment: from-account',
+        'service: checkout-api\n    environment: from-account\n    severity: sev2\n    channel: C01ALERTS # #checkout-alerts\n    runbooks: [checkout-latency]',
+        'service: checkout\n    environment: from-account\n    severity: sev2\n    channel: C01ALERTS # #checkout-alerts\n    runbooks: [checkout-latency]',
       ),
     });
-    await expectOnly(dir, 'routes.yaml', 'service: checkout', /unknown service "checkout"/);
+    await expectOnly(dir, 'routes.yaml', 'service: checkout', /unknown service "checkout"/, 2);
     dir = await demoWith({
       'routes.yaml': replace(
         'environment: prod\n    severity: sev2\n    group_by',

@@ -1,6 +1,7 @@
 /**
  * Cross-checks of the ingest sections: every route's pattern compiles as EventBridge would
- * accept it, routes name a known team, service, environment and channel, there is at most
+ * accept it, routes name a known team, service, environment, channel and runbooks (whether
+ * a runbook applies to the route's service is checked in `check-response.ts`), there is at most
  * one default route, and topics and channels are listed once.
  */
 import type { Service } from '../domain/catalog.ts';
@@ -20,6 +21,7 @@ export function checkIngest(
     const route = r.value;
     refs.one(r, ['team'], route.team, 'team');
     refs.one(r, ['service'], route.service, 'service');
+    refs.many(r, ['runbooks'], route.runbooks, 'runbook');
     checkRouteEnvironment(r, services.get(route.service ?? ''), report);
     if (route.isDefault && route.pattern) {
       report(r, ['pattern'], 'the default route takes what no other route took: it has no pattern');

@@ -74,6 +74,10 @@ export const routeSchema = strict({
   group_window_minutes: z.number().int().min(1).max(1440).default(30),
   continue: z.boolean().default(false).describe('Keep trying later routes after this one matched.'),
   notify: z.boolean().default(true).describe('False: record and count, post nothing.'),
+  incident: z
+    .boolean()
+    .default(false)
+    .describe('True: a firing alert opens an incident (one per alert group).'),
 }).transform(
   (r): Route =>
     compact({
@@ -91,6 +95,7 @@ export const routeSchema = strict({
       groupWindowMinutes: r.group_window_minutes,
       continue: r.continue,
       notify: r.notify,
+      incident: r.incident,
     }),
 );
 

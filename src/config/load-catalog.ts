@@ -1,7 +1,8 @@
 /**
  * Loads a catalog folder: every `*.yaml` / `*.yml` file below it (recursively, sorted,
  * dot-files and dot-folders skipped), validated against `catalog-schema.ts` item by item
- * and then cross-checked by `check-catalog.ts`. Every problem is reported with its file
+ * (a single section such as `incidents` as one item) and then cross-checked by
+ * `check-catalog.ts`. Every problem is reported with its file
  * (relative to the folder) and the 1-based line and column of the offending YAML node;
  * a catalog is returned only when there are none.
  */
@@ -11,7 +12,14 @@ import { join, resolve, sep } from 'node:path';
 import type * as z from 'zod';
 import { canonicalJson } from '../domain/audit-chain.ts';
 import type { Catalog, Command } from '../domain/catalog.ts';
-import { SECTION_KEYS, SECTIONS, type SectionKey, unknownKeyMessage } from './catalog-schema.ts';
+import { DEFAULT_INCIDENT_SETTINGS } from '../domain/runbook-model.ts';
+import {
+  SECTION_KEYS,
+  SECTIONS,
+  type SectionKey,
+  SINGLE_SECTIONS,
+  unknownKeyMessage,
+} from './catalog-schema.ts';
 import {
   checkCatalog,
   type PathIssue,
@@ -212,6 +220,8 @@ function validateFile(f: YamlFile, into: SourcedCatalog, invalidIds: Set<string>
   for (const [key, items] of Object.entries(value)) {
     if (!(SECTION_KEYS as string[]).includes(key)) {
       issues.push({ file, path: [key], message: unknownKeyMessage(key), atKey: true });
+    } else if (SINGLE_SECTIONS.includes(key as SectionKey)) {
+      issues.push(...validateItem(file, [key], key as SectionKey, items, into, invalidIds));
     } else if (!Array.isArray(items)) {
       const message = `\`${key}\` must be a list (write \`${key}: []\` for none)`;
       issues.push({ file, path: [key], message });
@@ -229,19 +239,28 @@ function validateSection(
   into: SourcedCatalog,
   invalidIds: Set<string>,
 ): PathIssue[] {
-  const issues: PathIssue[] = [];
-  items.forEach((raw, index) => {
-    const path = [key, index];
-    const parsed = SECTIONS[key].safeParse(raw, { reportInput: true });
-    if (parsed.success) {
-      (into[key] as Sourced<unknown>[]).push({ value: parsed.data, file, path });
-      return;
-    }
-    const id = (raw as { id?: unknown } | null)?.id;
-    if (typeof id === 'string') invalidIds.add(id);
-    issues.push(...parsed.error.issues.flatMap((i) => fromZodIssue(file, path, i)));
-  });
-  return issues;
+  return items.flatMap((raw, index) =>
+    validateItem(file, [key, index], key, raw, into, invalidIds),
+  );
+}
+
+/** Validates one item (or a single section) found at `path`. */
+function validateItem(
+  file: string,
+  path: PathSegment[],
+  key: SectionKey,
+  raw: unknown,
+  into: SourcedCatalog,
+  invalidIds: Set<string>,
+): PathIssue[] {
+  const parsed = SECTIONS[key].safeParse(raw, { reportInput: true });
+  if (parsed.success) {
+    (into[key] as Sourced<unknown>[]).push({ value: parsed.data, file, path });
+    return [];
+  }
+  const id = (raw as { id?: unknown } | null)?.id;
+  if (typeof id === 'string') invalidIds.add(id);
+  return parsed.error.issues.flatMap((i) => fromZodIssue(file, path, i));
 }
 
 /** One path issue per zod issue, or one per key for unrecognised keys. */
@@ -311,6 +330,9 @@ function buildCatalog(s: SourcedCatalog, root: string): Catalog {
     snsTopics: values('sns_topics'),
     alertChannels: values('alert_channels'),
     maintenanceWindows: values('maintenance_windows'),
+    runbooks: values('runbooks'),
+    mitigations: values('mitigations'),
+    incidents: s.incidents[0]?.value ?? DEFAULT_INCIDENT_SETTINGS,
   };
   const digest = createHash('sha256').update(canonicalJson(body)).digest('hex');
   return { digest, ...body, root };

@@ -44,7 +44,8 @@ function closestKey(key: string): string | undefined {
   let bestDistance = 3;
   for (const known of knownKeys) {
     const d = editDistance(key.toLowerCase(), known);
-    if (d < bestDistance) [best, bestDistance] = [known, d];
+    // The key itself belongs to some other object: suggesting it back would say nothing.
+    if (known !== key && d < bestDistance) [best, bestDistance] = [known, d];
   }
   return best;
 }

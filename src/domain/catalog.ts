@@ -5,6 +5,7 @@
  * validates the files with zod and produces exactly these shapes; the domain never sees
  * YAML. Every identifier is a lower-case slug (`checkout-api`, `deploy`) unless noted.
  */
+import type { IncidentSettings, MitigationRule, Runbook } from './runbook-model.ts';
 
 /** How much a command can change. Read-only runs at once; the others go through policy. */
 export type CommandClass = 'read-only' | 'mutating' | 'destructive';
@@ -212,6 +213,8 @@ export interface Route {
   continue: boolean;
   /** False: record and count, but post nothing. */
   notify: boolean;
+  /** True: a firing alert of this route opens an incident (one per alert group). */
+  incident: boolean;
 }
 
 /** An SNS topic whose messages are accepted (anyone can sign a message with their own topic). */
@@ -253,8 +256,16 @@ export interface Catalog {
   snsTopics: SnsTopic[];
   alertChannels: AlertChannel[];
   maintenanceWindows: MaintenanceWindow[];
+  runbooks: Runbook[];
+  /** Pre-approved first mitigations, tried in catalog order; the first that matches runs. */
+  mitigations: MitigationRule[];
+  incidents: IncidentSettings;
   /** The folder the catalog was loaded from; handler paths resolve against it. */
   root: string;
+}
+
+export function findRunbook(catalog: Catalog, id: string): Runbook | undefined {
+  return catalog.runbooks.find((r) => r.id === id);
 }
 
 export function findCommand(catalog: Catalog, id: string): Command | undefined {

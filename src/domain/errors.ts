@@ -53,6 +53,12 @@ export const ERRORS = {
   TOPIC_NOT_ALLOWED: { status: 403, title: 'The SNS topic is not allowed by the catalog' },
   STALE_MESSAGE: { status: 400, title: 'The message is too old or from the future' },
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'A service we depend on did not answer; retry' },
+  UNKNOWN_INCIDENT: { status: 404, title: 'No such incident' },
+  UNKNOWN_RUNBOOK: { status: 404, title: 'No such runbook in the catalog' },
+  INCIDENT_CLOSED: { status: 409, title: 'The incident is already resolved' },
+  RUN_FINISHED: { status: 409, title: 'The runbook run has already finished' },
+  STEP_OUT_OF_ORDER: { status: 409, title: "That is not the runbook run's current step" },
+  SEVERITY_NOT_PENDING: { status: 409, title: 'There is no severity waiting for confirmation' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -78,6 +78,15 @@ export interface Preview {
   error?: string;
 }
 
+/**
+ * A request made by Countersign on someone's behalf: a runbook run's command step (policy
+ * applies as anywhere), or a first mitigation a catalog rule pre-approved (requester
+ * `rule:<id>`, approved by the rule, audited with its digest and owner).
+ */
+export type RequestOrigin =
+  | { kind: 'runbook'; run: string; step: string }
+  | { kind: 'mitigation'; rule: string; ruleDigest: string; team: string; incident: string };
+
 export interface ActionRequest {
   /** "REQ-" followed by a sortable id. */
   id: string;
@@ -98,6 +107,8 @@ export interface ActionRequest {
   requirements: SignOffRequirement[];
   signOffs: SignOff[];
   breakGlass?: { reason: string };
+  /** Why the request exists beyond a person asking; see `RequestOrigin`. */
+  origin?: RequestOrigin;
   preview?: Preview;
   execution?: ExecutionRecord;
   /** Who denied or cancelled it, and the stated reason. */

@@ -48,6 +48,7 @@ export const BUILT_IN_DEFAULT: Route = {
   description: 'Events no route took, when the catalog has no default route.',
   isDefault: true,
   environment: 'from-account',
+  incident: false,
   severity: 'sev4',
   runbooks: [],
   groupBy: [],

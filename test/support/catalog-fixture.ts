@@ -3,6 +3,7 @@
  * service checkout-api with staging and prod, alice/bob/carol/dave) without YAML.
  */
 import type { Catalog, Command, Person } from '../../src/domain/catalog.ts';
+import { DEFAULT_INCIDENT_SETTINGS } from '../../src/domain/runbook-model.ts';
 
 const person = (id: string, roles: string[]): Person => ({
   id,
@@ -146,6 +147,9 @@ export function testCatalog(overrides: Partial<Catalog> = {}): Catalog {
     snsTopics: [],
     alertChannels: [],
     maintenanceWindows: [],
+    runbooks: [],
+    mitigations: [],
+    incidents: DEFAULT_INCIDENT_SETTINGS,
     ...overrides,
   };
 }

@@ -311,6 +311,9 @@ export interface FakeSlack {
   rateLimitNext(method: string, times?: number, retryAfterSeconds?: number): void;
   /** The next `times` calls of `method` answer `{ ok: false, error }`. */
   failNext(method: string, error: string, times?: number): void;
+  /** Channels by name: made by `conversations.create`, or by `addChannel` (so a name is taken). */
+  channelsByName: Map<string, string>;
+  addChannel(name: string, id?: string): string;
   close(): Promise<void>;
 }
 
@@ -344,6 +347,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     rateLimitNext: (method, times = 1, retryAfter = 1) =>
       rules.rateLimits.set(method, { left: times, retryAfter }),
     failNext: (method, error, times = 1) => rules.failures.set(method, { left: times, error }),
+    channelsByName: web.names,
+    addChannel: (name, id) => web.addChannel(name, id),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -441,8 +446,16 @@ const flag = (v: unknown) => v === true || v === 'true' || v === '1';
 /** The state behind the fake methods: messages per channel, ids handed out. */
 class FakeWebApi {
   readonly channels = new Map<string, FakeMessage[]>();
+  /** Channel name → id, for `conversations.create`. */
+  readonly names = new Map<string, string>();
   #seconds = 1_700_000_000;
   #views = 0;
+
+  addChannel(name: string, id = `C0NEW${String(this.names.size + 1).padStart(4, '0')}`): string {
+    this.names.set(name, id);
+    this.channels.set(id, this.channels.get(id) ?? []);
+    return id;
+  }
 
   answer(method: string, p: Record<string, unknown>): Record<string, unknown> {
     switch (method) {
@@ -467,6 +480,14 @@ class FakeWebApi {
         return this.#history(p);
       case 'conversations.replies':
         return this.#replies(p);
+      case 'conversations.create':
+        return this.#create(p);
+      case 'conversations.invite': {
+        const known = [...this.names.values()].includes(String(p.channel ?? ''));
+        return known
+          ? { ok: true, channel: { id: String(p.channel) } }
+          : { ok: false, error: 'channel_not_found' };
+      }
       case 'conversations.open':
         return { ok: true, channel: { id: `D${String(p.users ?? 'X').replace(/,.*/, '')}` } };
       case 'views.open':
@@ -485,6 +506,15 @@ class FakeWebApi {
   #nextTs(): string {
     this.#seconds += 1;
     return `${this.#seconds}.000100`;
+  }
+
+  /** Slack's rules: 1–80 of a-z, 0-9, `-`, `_`; a name is taken once. */
+  #create(p: Record<string, unknown>): Record<string, unknown> {
+    const name = String(p.name ?? '');
+    if (!/^[a-z0-9_-]{1,80}$/.test(name)) return { ok: false, error: 'invalid_name_specials' };
+    if (this.names.has(name)) return { ok: false, error: 'name_taken' };
+    const id = this.addChannel(name);
+    return { ok: true, channel: { id, name, is_channel: true, is_private: flag(p.is_private) } };
   }
 
   #post(p: Record<string, unknown>): Record<string, unknown> {

@@ -3,21 +3,41 @@
  * by the actions the composition root hands in, over the same settings as the server.
  */
 import { Command, Option } from 'commander';
+import { type RunbookCliActions, registerRunbookCommands } from './runbook-cli.ts';
 
-export interface OpsCliOptions {
+/** Where the server is: `--url` (default http://127.0.0.1:8080) and `--token` (default: $COUNTERSIGN_TOKEN). */
+export interface ServerCliOptions {
   url: string;
   token?: string;
+}
+
+export interface OpsCliOptions extends ServerCliOptions {
   confirm?: string;
   kind: 'approval' | 'window-ack' | 'rollback-confirm';
 }
 
-export interface CliActions {
+export interface ReportCliOptions extends ServerCliOptions {
+  /** ISO 8601 time or a duration back from now (`7d`, `24h`, `90m`); default 7d. */
+  since?: string;
+  until?: string;
+  json: boolean;
+}
+
+export interface PostmortemCliOptions extends ServerCliOptions {
+  /** Write the Markdown here instead of standard output. */
+  out?: string;
+}
+
+/** `runbookTest` comes from `RunbookCliActions` (runbook-cli.ts). */
+export interface CliActions extends RunbookCliActions {
   serve(): Promise<void>;
   validateConfig(folder: string): Promise<number>;
   verifyAudit(): Promise<number>;
   exportAudit(outFile?: string): Promise<number>;
   explain(text: string, as: string, json: boolean): Promise<number>;
   ops(text: string, opts: OpsCliOptions): Promise<number>;
+  report(opts: ReportCliOptions): Promise<number>;
+  postmortem(incidentId: string, opts: PostmortemCliOptions): Promise<number>;
   testPattern(patternFile: string, eventFile: string, explain: boolean): Promise<number>;
   routeEvent(eventFile: string): Promise<number>;
 }
@@ -35,6 +55,40 @@ export function joinWords(words: readonly string[]): string {
       return `${m[1]}"${(m[2] ?? '').replace(/["\\]/g, '\\$&')}"`;
     })
     .join(' ');
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:8080';
+const TOKEN_HELP = 'API token (default: $COUNTERSIGN_TOKEN)';
+
+/** `--url` and `--token`, for a command that talks to a running server. */
+const server = (c: Command) =>
+  c.option('--url <url>', 'server URL', DEFAULT_URL).option('--token <token>', TOKEN_HELP);
+
+/** `report` and `incident postmortem`. */
+function addResponseCommands(
+  program: Command,
+  actions: CliActions,
+  exitWith: (p: Promise<number>) => Promise<void>,
+): void {
+  server(program.command('report'))
+    .option('--since <when>', 'ISO 8601 time, or how far back: 7d, 24h, 90m', '7d')
+    .option('--until <when>', 'ISO 8601 time, or how far back (default: now)')
+    .option('--json', 'print JSON')
+    .description('the review report: requests, approvals, incidents and runbook runs in a window')
+    .action((o: Omit<ReportCliOptions, 'json'> & { json?: boolean }) =>
+      exitWith(actions.report({ ...o, json: o.json ?? false })),
+    );
+
+  server(
+    program
+      .command('incident')
+      .description('incidents (the other verbs: countersign ops incident …)')
+      .command('postmortem'),
+  )
+    .argument('<id>', 'the incident id, INC-…')
+    .option('-o, --out <file>', 'write the Markdown to a file instead of standard output')
+    .description('a postmortem draft from the timeline, requests and runbook runs (Markdown)')
+    .action((id: string, o: PostmortemCliOptions) => exitWith(actions.postmortem(id, o)));
 }
 
 export function buildProgram(actions: CliActions, setExit: (code: number) => void): Command {
@@ -89,10 +143,10 @@ export function buildProgram(actions: CliActions, setExit: (code: number) => voi
     .command('ops')
     .argument(
       '<words...>',
-      'the chat grammar: <command> <service> <environment> [name=value …] | approve|deny|cancel <id>',
+      'the chat grammar: <command> <service> <environment> [name=value …] | approve|deny|cancel <id> | incident … | runbook … | help',
     )
-    .option('--url <url>', 'server URL', 'http://127.0.0.1:8080')
-    .option('--token <token>', 'API token (default: $COUNTERSIGN_TOKEN)')
+    .option('--url <url>', 'server URL', DEFAULT_URL)
+    .option('--token <token>', TOKEN_HELP)
     .option('--confirm <target>', 'for a destructive approval: type <service>/<environment>')
     .addOption(
       new Option('--kind <kind>', 'which sign-off approve gives')
@@ -101,6 +155,8 @@ export function buildProgram(actions: CliActions, setExit: (code: number) => voi
     )
     .description('act against a running server, as in chat')
     .action((words: string[], o: OpsCliOptions) => exitWith(actions.ops(joinWords(words), o)));
+  addResponseCommands(program, actions, exitWith);
+  registerRunbookCommands(program, actions, setExit);
   const events = program.command('events').description('EventBridge patterns and routes');
   events
     .command('test-pattern')

@@ -96,3 +96,106 @@ export const AuditQuery = z
 export const RequestIdParam = z.object({
   id: z.string().regex(/^REQ-[0-9A-Za-z]{1,40}$/, 'not a request id'),
 });
+
+// ---------------------------------------------------------------------------------------
+// Incidents, runbook runs, the review report and the command box
+
+const severity = z.enum(['sev1', 'sev2', 'sev3', 'sev4']);
+const note = text(1000).optional();
+/** A comma-separated list of values out of `allowed`, e.g. `open,mitigated`. */
+const listOf = (allowed: readonly string[]) =>
+  z
+    .string()
+    .max(200)
+    .refine(
+      (s) => s.split(',').every((v) => allowed.includes(v)),
+      `must be a comma-separated list of ${allowed.join(', ')}`,
+    )
+    .transform((s) => s.split(','));
+
+export const IncidentIdParam = z.object({
+  id: z.string().regex(/^INC-[0-9A-Za-z]{1,40}$/, 'not an incident id'),
+});
+export const RunIdParam = z.object({
+  id: z.string().regex(/^RBR-[0-9A-Za-z]{1,40}$/, 'not a runbook run id'),
+});
+export const RunbookIdParam = z.object({ id: slug });
+export const StepParam = RunIdParam.extend({ step: slug });
+
+export const IncidentListQuery = z
+  .object({
+    status: listOf(['open', 'mitigated', 'resolved']).optional(),
+    service: slug.optional(),
+    environment: slug.optional(),
+    before: z.string().max(64).optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+
+export const DeclareIncidentBody = z
+  .object({
+    service: slug,
+    environment: slug,
+    severity: severity.describe('Proposed severity; sev1 always waits for a confirmation'),
+    title: text(200).min(1, 'say what is wrong'),
+    runbooks: z.array(slug).max(20).optional(),
+  })
+  .strict();
+
+export const SeverityBody = z.object({ severity }).strict();
+export const EmptyBody = z.object({}).strict();
+export const RoleBody = z
+  .object({ role: z.enum(['commander', 'scribe', 'responder']), person: slug })
+  .strict();
+export const StatusUpdateBody = z.object({ text: text(2000).min(1, 'say what changed') }).strict();
+export const NoteBody = z.object({ note }).strict();
+
+export const StartRunBody = z
+  .object({
+    runbook: slug,
+    incident: IncidentIdParam.shape.id.optional(),
+    ticket: text(200).optional(),
+    service: slug.optional(),
+    environment: slug.optional(),
+  })
+  .strict();
+
+export const RunListQuery = z
+  .object({
+    incident: IncidentIdParam.shape.id.optional(),
+    state: listOf(['active', 'completed', 'failed', 'aborted']).optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+
+export const StepBody = z
+  .object({
+    action: z.enum(['run', 'ack', 'skip', 'choose']),
+    branch: slug.optional(),
+    reason: text(1000).optional(),
+    note,
+  })
+  .strict();
+
+/** `7d`, `24h`, `90m` back from now, or an ISO 8601 time. */
+const instant = z
+  .string()
+  .max(64)
+  .refine(
+    (s) => /^\d{1,4}[dhm]$/.test(s) || !Number.isNaN(Date.parse(s)),
+    'must be an ISO 8601 time or a duration like 7d, 24h or 90m',
+  );
+export const ReportQuery = z
+  .object({
+    since: instant.default('7d').describe('ISO 8601 time, or how far back: 7d, 24h, 90m'),
+    until: instant.optional().describe('ISO 8601 time or duration back from now; default now'),
+  })
+  .strict();
+
+export const CommandBody = z
+  .object({
+    text: text(4000).describe(
+      'One /ops line: a catalog command, incident …, runbook …, help, deny, cancel or status-of',
+    ),
+  })
+  .strict();

@@ -7,9 +7,12 @@ import type { Registry } from 'prom-client';
 import type { AppDeps } from '../../app/context.ts';
 import { alertRoutes } from './alert-routes.ts';
 import { apiRoutes } from './api-routes.ts';
+import { commandRoutes } from './command-routes.ts';
 import { type HookDeps, hookRoutes } from './hook-routes.ts';
+import { incidentRoutes } from './incident-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemOf, sendProblem, toProblem } from './problem.ts';
+import { runbookRoutes } from './runbook-routes.ts';
 
 export interface HttpOptions {
   /** Largest request body accepted, in bytes. */
@@ -67,6 +70,9 @@ export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
   app.get('/api/openapi.json', async () => doc);
   app.register(apiRoutes(deps), { prefix: '/api/v1' });
   app.register(alertRoutes(deps), { prefix: '/api/v1' });
+  app.register(incidentRoutes(deps), { prefix: '/api/v1' });
+  app.register(runbookRoutes(deps), { prefix: '/api/v1' });
+  app.register(commandRoutes(deps), { prefix: '/api/v1' });
   if (options.hooks) app.register(hookRoutes(options.hooks));
   return app;
 }

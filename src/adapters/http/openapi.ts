@@ -1,5 +1,4 @@
 /** The OpenAPI 3.1 document served at `/api/openapi.json`, built from the zod schemas. */
-import { z } from 'zod';
 import { ERRORS } from '../../domain/errors.ts';
 import { AlertQuery, EventQuery, SilenceBody } from './alert-routes.ts';
 import {
@@ -13,54 +12,10 @@ import {
   RequestListQuery,
   SettleBody,
 } from './api-schemas.ts';
+import { responsePaths } from './openapi-incidents.ts';
+import { idemHeader, json, ok, pathParam, post, problem, queryParams } from './openapi-parts.ts';
 
-const json = (schema: z.ZodType) => ({
-  'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) },
-});
-const problem = {
-  description: 'A refusal (application/problem+json)',
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-};
-const ok = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { type: 'object' } } },
-});
-const idParam = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', pattern: '^REQ-' },
-};
-const idemHeader = {
-  name: 'Idempotency-Key',
-  in: 'header',
-  required: false,
-  schema: { type: 'string', maxLength: 200 },
-  description: 'Retry-safe key: the same key and body replay the first answer.',
-};
-const queryParams = (schema: z.ZodObject) =>
-  Object.keys(schema.shape).map((name) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: { type: 'string' },
-  }));
-
-function post(summary: string, body: z.ZodType, params: object[] = []) {
-  return {
-    summary,
-    parameters: [...params, idemHeader],
-    requestBody: { required: true, content: json(body) },
-    responses: {
-      200: ok('The request as it is now'),
-      401: problem,
-      403: problem,
-      404: problem,
-      409: problem,
-      422: problem,
-    },
-  };
-}
+const idParam = pathParam('id', '^REQ-');
 
 export function openApiDocument() {
   return {
@@ -214,6 +169,7 @@ export function openApiDocument() {
           responses: { 200: ok('Items'), 401: problem },
         },
       },
+      ...responsePaths(),
     },
   };
 }

@@ -5,12 +5,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from '../../app/context.ts';
+import type { IncidentChat } from '../../app/incident-ports.ts';
 import type { AlertChat } from '../../app/ingest-ports.ts';
 import type { Notifier } from '../../app/ports.ts';
 import { ChannelQueue, slackClient } from './channel-queue.ts';
 import { createSlackApp, FastifyReceiver } from './fastify-receiver.ts';
 import { registerSlackListeners } from './register-listeners.ts';
 import { slackAlertChat } from './slack-alert-chat.ts';
+import { slackIncidentChat } from './slack-incident-chat.ts';
 import { slackNotifier } from './slack-notifier.ts';
 
 export interface SlackSettings {
@@ -29,6 +31,8 @@ export interface MountedSlack {
   notifier: Notifier;
   /** Alert groups and digests, shown in the routes' channels. */
   alertChat: AlertChat;
+  /** Incident headers, their thread lines and runbook step cards; wire it as `deps.incidentChat`. */
+  incidentChat: IncidentChat;
   /** Waits for work still running after Slack got its ack, then stops outbound calls. */
   stop(): Promise<void>;
 }
@@ -59,7 +63,8 @@ export function mountSlack(
   });
   registerSlackListeners(app, deps, settings.consoleUrl ? { consoleUrl: settings.consoleUrl } : {});
   receiver.register(http);
-  const queue = new ChannelQueue(slackClient(settings.botToken, settings.apiUrl), {
+  const client = slackClient(settings.botToken, settings.apiUrl);
+  const queue = new ChannelQueue(client, {
     log,
     ...(settings.minIntervalMs !== undefined ? { minIntervalMs: settings.minIntervalMs } : {}),
   });
@@ -72,9 +77,19 @@ export function mountSlack(
     ...(settings.consoleUrl ? { consoleUrl: settings.consoleUrl } : {}),
   });
   const alertChat = slackAlertChat({ store: deps.store, queue, clock: deps.clock, log });
+  const incidentChat = slackIncidentChat({
+    store: deps.store,
+    catalog: deps.catalog,
+    queue,
+    client,
+    clock: deps.clock,
+    log,
+    ...(settings.consoleUrl ? { consoleUrl: settings.consoleUrl } : {}),
+  });
   return {
     notifier,
     alertChat,
+    incidentChat,
     async stop() {
       await receiver.stop();
       await queue.stop();

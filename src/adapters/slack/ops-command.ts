@@ -7,6 +7,7 @@ import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@
 import { cancelRequest } from '../../app/cancel-request.ts';
 import type { Actor, AppDeps } from '../../app/context.ts';
 import { approveRequest, denyRequest } from '../../app/decide-approval.ts';
+import { runOpsVerb, type VerbAnswer } from '../../app/ops-verbs.ts';
 import { getRequest } from '../../app/read-requests.ts';
 import { requestAction } from '../../app/request-action.ts';
 import { type Catalog, type Command, findCommand } from '../../domain/catalog.ts';
@@ -16,7 +17,8 @@ import { can } from '../../domain/policy.ts';
 import { decodeSlackText } from './command-text.ts';
 import { helpReply } from './help-blocks.ts';
 import { requestSummaryText } from './request-blocks.ts';
-import { codeBlock, escapeMrkdwn, inlineCode } from './safe-text.ts';
+import { runCardMessage } from './run-blocks.ts';
+import { codeBlock, escapeMrkdwn, inlineCode, truncate } from './safe-text.ts';
 import { slackActor, UNKNOWN_PERSON_TEXT } from './slack-actor.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -118,10 +120,48 @@ async function answer(deps: AppDeps, actor: Actor, p: ParsedCommand, respond: Re
     await respond({ response_type: 'ephemeral', text: requestSummaryText(next) });
     return;
   }
+  if (p.kind === 'builtin' && (p.verb === 'incident' || p.verb === 'runbook')) {
+    const answer = await runOpsVerb(deps, actor, p);
+    await respond({ response_type: 'ephemeral', ...verbReply(deps, actor, p, answer) });
+    return;
+  }
   await respond({
     response_type: 'ephemeral',
     text: `✋ \`${p.kind === 'builtin' ? p.verb : ''}\` is not available here yet.`,
   });
+}
+
+const CHANNEL_ID = /^[CG][A-Z0-9]{2,20}$/;
+
+/**
+ * The answer to an `incident …` or `runbook …` line, always ephemeral: the header and its
+ * thread are the incident's public record and the outbox brings them up to date, so an
+ * in-channel echo would say everything twice (quiet channels). The answer says where the
+ * header lives when that is not here; `runbook show` also carries the step card.
+ */
+function verbReply(
+  deps: AppDeps,
+  actor: Actor,
+  p: Extract<ParsedCommand, { kind: 'builtin' }>,
+  a: VerbAnswer,
+): { text: string; blocks?: ReturnType<typeof runCardMessage>['blocks'] } {
+  let text = escapeMrkdwn(a.text);
+  const i = a.incident;
+  if (i?.channel && i.channel !== actor.channel && CHANNEL_ID.test(i.channel)) {
+    text += `\nThe incident's header is in <#${i.channel}>.`;
+  } else if (i && p.args[0] === 'declare' && deps.catalog.current().incidents.chat === 'channel') {
+    text += '\nIts own channel is being created; you will be invited.';
+  }
+  text = truncate(text, 3000);
+  if (p.verb === 'runbook' && p.args[0] === 'show' && a.view) {
+    const card = runCardMessage({ view: a.view, names: nameOf(deps), now: deps.clock.now() });
+    return { text, blocks: card.blocks };
+  }
+  return { text };
+}
+
+function nameOf(deps: AppDeps) {
+  return (id: string) => deps.catalog.current().people.find((x) => x.id === id)?.name ?? id;
 }
 
 export async function replyError(deps: AppDeps, respond: RespondFn, err: unknown): Promise<void> {

@@ -8,6 +8,7 @@ import {
   denySubmission,
   signOffButton,
 } from './approval-actions.ts';
+import { registerIncidentActions } from './incident-actions.ts';
 import { opsCommand } from './ops-command.ts';
 import { ACTIONS } from './request-blocks.ts';
 
@@ -23,5 +24,6 @@ export function registerSlackListeners(
   app.action<BlockAction<ButtonAction>>(ACTIONS.deny, denyButton(deps));
   app.view('cs_deny', denySubmission(deps));
   app.view('cs_confirm', confirmSubmission(deps));
+  registerIncidentActions(app, deps);
   app.event('app_home_opened', appHomeOpened(deps, options.consoleUrl));
 }

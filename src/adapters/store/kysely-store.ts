@@ -14,20 +14,31 @@ import type {
   OutboxEffect,
   RequestFilter,
   ReviewItem,
+  RunFilter,
   Store,
   StoreTx,
 } from '../../app/ports.ts';
 import type { AuditEntry, AuditRecord, SealedAuditRow } from '../../domain/audit-chain.ts';
+import type {
+  ChangeRecord,
+  Incident,
+  IncidentFilter,
+  TimelineEntry,
+} from '../../domain/incident-model.ts';
 import type { ActionRequest } from '../../domain/request-model.ts';
+import type { RunbookRun } from '../../domain/runbook-model.ts';
 import type { AuditPageReader } from './audit-read.ts';
 import { auditHead, queryAudit } from './audit-repo.ts';
 import type { AuditChainCheck } from './audit-verify-parallel.ts';
+import { lastChanges } from './change-repo.ts';
 import * as chatMessages from './chat-message-repo.ts';
 import * as idempotency from './idempotency-repo.ts';
+import * as incidents from './incident-repo.ts';
 import { KyselyIngestStore } from './ingest-store.ts';
 import * as outbox from './outbox-repo.ts';
 import * as requests from './request-repo.ts';
 import { listReviewItems } from './review-repo.ts';
+import * as runs from './run-repo.ts';
 import type { Database, Dialect } from './schema.ts';
 import { guardStore, storeUnavailable } from './store-errors.ts';
 import { KyselyStoreTx, type StoreContext } from './store-tx.ts';
@@ -65,7 +76,7 @@ export class KyselyStore implements Store {
     this.ctx = { dialect: opts.dialect, sha256: opts.sha256, clock: opts.clock };
     this.readAuditPage = opts.readAudit;
     this.verifyAudit = opts.verifyAudit;
-    this.ingest = new KyselyIngestStore(opts.db, opts.dialect, opts.sha256, () =>
+    this.ingest = new KyselyIngestStore(opts.db, opts.dialect, opts.sha256, opts.clock, () =>
       this.assertUsable(),
     );
   }
@@ -178,6 +189,54 @@ export class KyselyStore implements Store {
 
   listReviewItems(openOnly: boolean): Promise<ReviewItem[]> {
     return this.guard((db) => listReviewItems(db, openOnly));
+  }
+
+  getIncident(id: string): Promise<Incident | undefined> {
+    return this.guard((db) => incidents.getIncident(db, id, false));
+  }
+
+  listIncidents(filter: IncidentFilter): Promise<Incident[]> {
+    return this.guard((db) => incidents.listIncidents(db, filter));
+  }
+
+  timeline(incidentId: string, afterSeq?: number, limit?: number): Promise<TimelineEntry[]> {
+    return this.guard((db) => incidents.timeline(db, incidentId, afterSeq, limit));
+  }
+
+  incidentsDueReminder(now: number, limit: number): Promise<Incident[]> {
+    return this.guard((db) => incidents.incidentsDueReminder(db, now, limit));
+  }
+
+  getRun(id: string): Promise<RunbookRun | undefined> {
+    return this.guard((db) => runs.getRun(db, id, false));
+  }
+
+  listRuns(filter: RunFilter): Promise<RunbookRun[]> {
+    return this.guard((db) => runs.listRuns(db, filter));
+  }
+
+  lastChanges(
+    service: string,
+    environment: string,
+    at: number,
+  ): Promise<{ deploy?: ChangeRecord; config?: ChangeRecord }> {
+    return this.guard((db) => lastChanges(db, service, environment, at));
+  }
+
+  requestsSince(
+    since: number,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<ActionRequest[]> {
+    return this.guard((db) => requests.requestsSince(db, since, afterId, limit));
+  }
+
+  incidentsSince(since: number, afterId: string | undefined, limit: number): Promise<Incident[]> {
+    return this.guard((db) => incidents.incidentsSince(db, since, afterId, limit));
+  }
+
+  runsSince(since: number, afterId: string | undefined, limit: number): Promise<RunbookRun[]> {
+    return this.guard((db) => runs.runsSince(db, since, afterId, limit));
   }
 
   claimChatMessage(

@@ -224,6 +224,88 @@ async function createIngest(db: Db, dialect: Dialect): Promise<void> {
     .execute();
 }
 
+/**
+ * Incidents (one per opening alert group: `group_id` is unique, null for declared ones),
+ * their append-only timelines (seq per incident), runbook runs, and the deploy and config
+ * changes incidents are shown beside.
+ */
+async function createIncidents(db: Db): Promise<void> {
+  await db.schema
+    .createTable('incidents')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('service', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('severity', 'text', (c) => c.notNull())
+    .addColumn('group_id', 'text', (c) => c.unique())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('next_reminder_at', 'bigint')
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('incidents_status')
+    .on('incidents')
+    .columns(['status', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('incidents_service')
+    .on('incidents')
+    .columns(['service', 'environment', 'id'])
+    .execute();
+  await sql`create index incidents_reminder on incidents (next_reminder_at)
+    where next_reminder_at is not null`.execute(db);
+  await db.schema
+    .createTable('incident_timeline')
+    .addColumn('incident_id', 'text', (c) => c.notNull())
+    .addColumn('seq', 'integer', (c) => c.notNull())
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('actor', 'text', (c) => c.notNull())
+    .addColumn('text', 'text', (c) => c.notNull())
+    .addColumn('ref', 'text')
+    .addColumn('detail', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('incident_timeline_pk', ['incident_id', 'seq'])
+    .execute();
+}
+
+async function createRunsAndChanges(db: Db): Promise<void> {
+  await db.schema
+    .createTable('runbook_runs')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('incident', 'text')
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('runbook', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('version', 'integer', (c) => c.notNull())
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('runbook_runs_incident')
+    .on('runbook_runs')
+    .columns(['incident', 'id'])
+    .execute();
+  await db.schema
+    .createIndex('runbook_runs_state')
+    .on('runbook_runs')
+    .columns(['state', 'id'])
+    .execute();
+  await db.schema
+    .createTable('changes')
+    .addColumn('id', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('service', 'text', (c) => c.notNull())
+    .addColumn('environment', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('doc', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('changes_service')
+    .on('changes')
+    .columns(['service', 'environment', 'kind', 'at'])
+    .execute();
+}
+
 /** Every migration, by name; names sort in the order they run. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -244,6 +326,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003_ingest': {
       async up(db: Db) {
         await createIngest(db, dialect);
+      },
+    },
+    '0004_incidents': {
+      async up(db: Db) {
+        await createIncidents(db);
+        await createRunsAndChanges(db);
       },
     },
   };

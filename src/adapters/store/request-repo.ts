@@ -12,6 +12,8 @@ type Db = Kysely<Database>;
 
 /** Default and maximum page sizes for `listRequests`. */
 export const REQUEST_PAGE = { default: 50, max: 500 } as const;
+/** The most records one page of a `…Since` report read returns. */
+export const SINCE_PAGE_MAX = 5000;
 
 function toRow(r: ActionRequest): RequestsTable {
   return {
@@ -102,6 +104,26 @@ export async function listExpired(db: Db, now: number, limit: number): Promise<A
     .where('state', '=', 'pending')
     .where('expires_at', '<=', now)
     .orderBy('expires_at')
+    .orderBy('id')
+    .limit(n)
+    .execute();
+  return fromRows(rows);
+}
+
+/** Requests created at or after `since` with an id after `afterId`, in id order. */
+export async function requestsSince(
+  db: Db,
+  since: number,
+  afterId: string | undefined,
+  limit: number,
+): Promise<ActionRequest[]> {
+  const n = pageSize(limit, SINCE_PAGE_MAX, SINCE_PAGE_MAX);
+  if (n === 0) return [];
+  const rows = await db
+    .selectFrom('requests')
+    .select('doc')
+    .where('created_at', '>=', since)
+    .$if(afterId !== undefined, (q) => q.where('id', '>', afterId ?? ''))
     .orderBy('id')
     .limit(n)
     .execute();

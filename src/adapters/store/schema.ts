@@ -173,6 +173,70 @@ export interface SilencesTable {
   doc: string;
 }
 
+export interface IncidentsTable {
+  /** `INC-` plus a time-sortable id; ordering by id is ordering by creation. */
+  id: string;
+  /** `open`, `mitigated` or `resolved`. */
+  status: string;
+  service: string;
+  environment: string;
+  /** The severity level in force (`sev1` … `sev4`). */
+  severity: string;
+  /** The alert group that opened it; null when declared. Unique: one incident per group. */
+  group_id: string | null;
+  /** Milliseconds since epoch. */
+  created_at: number;
+  /** Milliseconds since epoch; when the next status-update reminder is due, null when none. */
+  next_reminder_at: number | null;
+  /** Optimistic-concurrency counter, equal to `doc.version`. */
+  version: number;
+  /** The whole `Incident` as JSON text; the columns above are copies. */
+  doc: string;
+}
+
+export interface IncidentTimelineTable {
+  incident_id: string;
+  /** 1, 2, 3 … per incident, assigned by the store. */
+  seq: number;
+  /** Milliseconds since epoch. */
+  at: number;
+  kind: string;
+  actor: string;
+  text: string;
+  ref: string | null;
+  /** `detail` as JSON text. */
+  detail: string;
+}
+
+export interface RunbookRunsTable {
+  /** `RBR-` plus a time-sortable id. */
+  id: string;
+  /** The incident it was started from, or null. */
+  incident: string | null;
+  /** `active`, `completed`, `failed` or `aborted`. */
+  state: string;
+  runbook: string;
+  /** Milliseconds since epoch. */
+  created_at: number;
+  /** Optimistic-concurrency counter, equal to `doc.version`. */
+  version: number;
+  /** The whole `RunbookRun` as JSON text. */
+  doc: string;
+}
+
+export interface ChangesTable {
+  /** The request id or the ingested event's id; a second record with it is ignored. */
+  id: string;
+  service: string;
+  environment: string;
+  /** `deploy` or `config`. */
+  kind: string;
+  /** Milliseconds since epoch; when the change happened. */
+  at: number;
+  /** The whole `ChangeRecord` as JSON text. */
+  doc: string;
+}
+
 export interface Database {
   requests: RequestsTable;
   audit_log: AuditLogTable;
@@ -186,6 +250,10 @@ export interface Database {
   alert_groups: AlertGroupsTable;
   alert_digests: AlertDigestsTable;
   silences: SilencesTable;
+  incidents: IncidentsTable;
+  incident_timeline: IncidentTimelineTable;
+  runbook_runs: RunbookRunsTable;
+  changes: ChangesTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';

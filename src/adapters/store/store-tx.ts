@@ -5,11 +5,21 @@
 import type { Kysely } from 'kysely';
 import type { Clock, OutboxDraft, ReviewItem, Sha256, StoreTx } from '../../app/ports.ts';
 import type { AuditDraft, AuditEntry } from '../../domain/audit-chain.ts';
+import type {
+  ChangeRecord,
+  Incident,
+  TimelineDraft,
+  TimelineEntry,
+} from '../../domain/incident-model.ts';
 import type { ActionRequest } from '../../domain/request-model.ts';
+import type { RunbookRun } from '../../domain/runbook-model.ts';
 import { appendAudit } from './audit-repo.ts';
+import { recordChange } from './change-repo.ts';
+import * as incidents from './incident-repo.ts';
 import { deleteOutbox, enqueue } from './outbox-repo.ts';
 import { getRequest, insertRequest, updateRequest } from './request-repo.ts';
 import { insertReviewItem, resolveReviewItem } from './review-repo.ts';
+import * as runs from './run-repo.ts';
 import type { Database, Dialect } from './schema.ts';
 
 /** What the store hands to every transaction. */
@@ -40,7 +50,7 @@ export class KyselyStoreTx implements StoreTx {
   }
 
   getRequest(id: string): Promise<ActionRequest | undefined> {
-    return getRequest(this.db, id, this.ctx.dialect === 'postgres');
+    return getRequest(this.db, id, this.lock);
   }
 
   insertRequest(r: ActionRequest): Promise<void> {
@@ -69,5 +79,47 @@ export class KyselyStoreTx implements StoreTx {
 
   resolveReviewItem(id: string, by: string, at: number, note: string): Promise<boolean> {
     return resolveReviewItem(this.db, id, by, at, note);
+  }
+
+  getIncident(id: string): Promise<Incident | undefined> {
+    return incidents.getIncident(this.db, id, this.lock);
+  }
+
+  /** Locks the incident's row on PostgreSQL, as `getIncident` does. */
+  incidentForGroup(groupId: string): Promise<Incident | undefined> {
+    return incidents.incidentForGroup(this.db, groupId, this.lock);
+  }
+
+  insertIncident(i: Incident): Promise<void> {
+    return incidents.insertIncident(this.db, i);
+  }
+
+  updateIncident(i: Incident): Promise<void> {
+    return incidents.updateIncident(this.db, i);
+  }
+
+  appendTimeline(drafts: readonly TimelineDraft[]): Promise<TimelineEntry[]> {
+    return incidents.appendTimeline(this.db, drafts);
+  }
+
+  getRun(id: string): Promise<RunbookRun | undefined> {
+    return runs.getRun(this.db, id, this.lock);
+  }
+
+  insertRun(r: RunbookRun): Promise<void> {
+    return runs.insertRun(this.db, r);
+  }
+
+  updateRun(r: RunbookRun): Promise<void> {
+    return runs.updateRun(this.db, r);
+  }
+
+  recordChange(c: ChangeRecord): Promise<void> {
+    return recordChange(this.db, c);
+  }
+
+  /** Row reads lock on PostgreSQL; SQLite's `begin immediate` already excludes other writers. */
+  private get lock(): boolean {
+    return this.ctx.dialect === 'postgres';
   }
 }

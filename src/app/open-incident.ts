@@ -1,0 +1,155 @@
+/**
+ * Effect handler: an alert group of a route with `incident: true` changed. The first time
+ * it fires it opens the group's incident (one per group) and, when a catalog rule says so,
+ * the pre-approved first mitigation — in one durable transaction, so the mitigation runs
+ * at most once however often the effect is retried. Later changes update the header, and
+ * when the group stops firing, runs of the incident waiting for the alarms move on.
+ */
+import { findService } from '../domain/catalog.ts';
+import { DomainError } from '../domain/errors.ts';
+import { openIncident } from '../domain/incident-lifecycle.ts';
+import type { Incident, TimelineDraft } from '../domain/incident-model.ts';
+import { conditionMet } from './advance-runbook.ts';
+import { type AppDeps, SYSTEM } from './context.ts';
+import { firstMitigation } from './first-mitigation.ts';
+import { commitIncident, incidentAudit, showIncidentEffect } from './incident-effects.ts';
+import type { OutboxEffect, StoreTx } from './ports.ts';
+
+export async function alertGroupChanged(deps: AppDeps, effect: OutboxEffect): Promise<void> {
+  const groupId = String(effect.payload.groupId);
+  const group = await deps.store.ingest.getGroup(groupId);
+  const [latest] = group ? await deps.store.ingest.groupAlerts(groupId, 1) : [];
+  const catalog = deps.catalog.current();
+  const route = group && catalog.routes.find((r) => r.id === group.route);
+  const activeRuns = await deps.store.listRuns({ states: ['active'], limit: 500 });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await deps.store.transaction(async (tx) => {
+        const now = deps.clock.now();
+        const existing = await tx.incidentForGroup(groupId);
+        if (existing && group) {
+          await groupMoved(deps, tx, existing, group.firing, latest?.facts.title, now);
+          const waiting = activeRuns.filter((r) => r.incident === existing.id);
+          if (group.firing === 0) {
+            for (const run of waiting) await conditionMet(deps, tx, run.id, now);
+          }
+        } else if (group && latest && route?.incident && group.firing > 0) {
+          await open(deps, tx, { group, route: route.id, alert: latest.facts.title }, now);
+        }
+        await tx.deleteOutbox(effect.id);
+      });
+      break;
+    } catch (err) {
+      // Two workers opening the same group's incident: the loser sees it on the next try.
+      if (!(err instanceof DomainError && err.code === 'CONFLICT') || attempt >= 2) throw err;
+    }
+  }
+  deps.wakeDispatcher?.();
+}
+
+interface Opening {
+  group: NonNullable<Awaited<ReturnType<AppDeps['store']['ingest']['getGroup']>>>;
+  route: string;
+  alert: string;
+}
+
+async function open(deps: AppDeps, tx: StoreTx, o: Opening, now: number): Promise<void> {
+  const catalog = deps.catalog.current();
+  const service = findService(catalog, o.group.service);
+  if (!service) {
+    deps.log.warn(
+      { group: o.group.id, service: o.group.service },
+      'incident route names no service',
+    );
+    return;
+  }
+  const channel = o.group.channel || service.channels.alerts || service.channels.ops;
+  const opened = openIncident(
+    {
+      id: deps.ids.next('INC-'),
+      title: o.alert,
+      service: service.id,
+      environment: o.group.environment,
+      team: service.team,
+      severity: o.group.severity as Incident['severity']['level'],
+      origin: { kind: 'alert', route: o.route, groupId: o.group.id, alert: o.alert },
+      runbooks: o.group.runbooks,
+      ...(channel ? { channel } : {}),
+    },
+    catalog,
+    undefined,
+    now,
+  );
+  if (!opened.ok) {
+    deps.log.warn({ group: o.group.id, err: opened.error }, 'the alert could not open an incident');
+    return;
+  }
+  let { incident } = opened.value;
+  const timeline: TimelineDraft[] = [...opened.value.timeline];
+  const audit = [
+    incidentAudit(SYSTEM, incident, 'incident.opened', now, {
+      route: o.route,
+      alertGroup: o.group.id,
+      alert: o.alert,
+    }),
+  ];
+  const mitigation = firstMitigation(deps, catalog, o.route, incident, now);
+  if (mitigation?.kind === 'run') {
+    incident = {
+      ...incident,
+      mitigation: {
+        rule: mitigation.rule.id,
+        ruleDigest: mitigation.rule.digest,
+        requestId: mitigation.request.id,
+      },
+      requests: [...incident.requests, mitigation.request.id],
+      firstActionAt: now,
+    };
+    timeline.push(...mitigation.timeline);
+  } else if (mitigation?.kind === 'refused') {
+    timeline.push(...mitigation.timeline);
+    audit.push(
+      incidentAudit(
+        { id: `rule:${mitigation.rule.id}`, surface: 'system' },
+        incident,
+        'mitigation.refused',
+        now,
+        { rule: mitigation.rule.id, ruleDigest: mitigation.rule.digest, why: mitigation.why },
+        'FORBIDDEN',
+      ),
+    );
+  }
+  await commitIncident(tx, incident, timeline, audit);
+  if (mitigation?.kind === 'run') {
+    await tx.insertRequest(mitigation.request);
+    await tx.appendAudit(mitigation.audit);
+    await tx.enqueue(mitigation.outbox);
+  }
+  deps.log.info(
+    { incident: incident.id, route: o.route, mitigation: mitigation?.kind ?? 'none' },
+    'incident opened from an alert',
+  );
+}
+
+/** A later change of the incident's alert group: a timeline line and a fresh header. */
+async function groupMoved(
+  deps: AppDeps,
+  tx: StoreTx,
+  incident: Incident,
+  firing: number,
+  alert: string | undefined,
+  now: number,
+): Promise<void> {
+  await tx.appendTimeline([
+    {
+      incidentId: incident.id,
+      at: now,
+      kind: 'alert',
+      actor: 'system',
+      text: firing > 0 ? `${alert ?? 'alarm'} is firing (${firing})` : `${alert ?? 'alarm'} is OK`,
+      detail: { firing },
+    },
+  ]);
+  await tx.enqueue([showIncidentEffect(incident, now, undefined, `alerts-${now}`)]);
+  void deps;
+}
