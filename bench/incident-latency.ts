@@ -8,12 +8,19 @@
  * Receipt is the event's `received_at` as the server stored it; the header's request is
  * stamped by the fake Slack Web API (bench/ingest-receivers.ts) when its body arrives; the
  * execution start is the request's `execution.started` audit entry. All three come from
- * this machine's one clock. Embedded SQLite store, Slack on, the demo catalog.
+ * this machine's one clock. Embedded SQLite store, Slack on, the demo catalog plus one copy
+ * of its 5xx incident route and restart rule per alarm (a route's second alarm would join
+ * its open incident, as a storm does), spread over `CHANNELS` channels: Slack takes about
+ * one message a second per channel, so 100 incidents a minute in one channel would measure
+ * Slack's pace, not ours.
  *
  *   npx tsx bench/incident-latency.ts [--minutes 1] [--per-minute 100]
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import { parse, stringify } from 'yaml';
 import { SQLITE_FILE } from '../src/adapters/store/open-store.ts';
 import { alarmEventBody, INGEST_TOKEN } from './ingest-payloads.ts';
 import { startReceivers } from './ingest-receivers.ts';
@@ -21,6 +28,49 @@ import { startCountersign } from './ingest-systems.ts';
 import { isMain, median, ms, percentile, type Row, sleep, sqliteTarget } from './lib.ts';
 
 const DEMO = resolve(import.meta.dirname, '../examples/demo');
+/** Channels the incidents are spread over (10 a minute each at the default rate). */
+const CHANNELS = 10;
+
+/** The demo catalog with a 5xx incident route and restart rule for each alarm name. */
+function benchCatalog(names: readonly string[]): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'cs-bench-incidents-'));
+  cpSync(DEMO, dir, { recursive: true });
+  const nn = (c: number) => String(c).padStart(2, '0');
+  const routesFile = join(dir, 'routes.yaml');
+  const routes = parse(readFileSync(routesFile, 'utf8')) as { routes: object[] };
+  const bench = names.map((name, i) => ({
+    id: `bench-5xx-${i}`,
+    team: 'payments',
+    pattern: {
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: [name] },
+    },
+    service: 'checkout-api',
+    environment: 'from-account',
+    severity: 'sev2',
+    channel: `CPROBE${nn(i % CHANNELS)}`,
+    runbooks: ['high-error-rate'],
+    incident: true,
+  }));
+  routes.routes = [...bench, ...routes.routes];
+  writeFileSync(routesFile, stringify(routes));
+  const incidentsFile = join(dir, 'incidents.yaml');
+  const incidents = parse(readFileSync(incidentsFile, 'utf8')) as { mitigations: object[] };
+  incidents.mitigations.push(
+    ...bench.map((r) => ({
+      id: `${r.id}-restart`,
+      team: 'payments',
+      route: r.id,
+      service: 'checkout-api',
+      environments: ['*'],
+      command: 'restart',
+      params: {},
+    })),
+  );
+  writeFileSync(incidentsFile, stringify(incidents));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 export interface IncidentLatency {
   incidents: number;
@@ -35,13 +85,17 @@ export async function measureIncidentLatency(
 ): Promise<IncidentLatency> {
   const place = await sqliteTarget().fresh();
   const receivers = await startReceivers();
-  const cs = await startCountersign(place, {
-    configDir: DEMO,
-    slackApiUrl: `${receivers.url}/api/`,
-  });
   const n = Math.round(o.minutes * o.perMinute);
   const gapMs = 60_000 / o.perMinute;
-  const names = Array.from({ length: n }, (_, i) => `checkout-api-5xx-bench-probe-00-${i}`);
+  const names = Array.from(
+    { length: n },
+    (_, i) => `checkout-api-5xx-bench-probe-${String(i % CHANNELS).padStart(2, '0')}-${i}`,
+  );
+  const catalog = benchCatalog(names);
+  const cs = await startCountersign(place, {
+    configDir: catalog.dir,
+    slackApiUrl: `${receivers.url}/api/`,
+  });
   try {
     const began = performance.now();
     for (const [i, name] of names.entries()) {
@@ -58,13 +112,19 @@ export async function measureIncidentLatency(
     }
     // Let the last incidents open and their mitigations start.
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && started(place.dataDir) < n) await sleep(200);
+    const headers = async () =>
+      Object.keys((await receivers.stats()).probes).filter((k) => k.endsWith(':incident')).length;
+    while (Date.now() < deadline && (started(place.dataDir) < n || (await headers()) < n)) {
+      await sleep(200);
+    }
     const stats = await receivers.stats();
+    if (process.env.BENCH_DEBUG) console.log(stats.calls);
     return measure(place.dataDir, names, (probe) => stats.probes[`${probe}:incident`]?.at);
   } finally {
     await cs.stop();
     await receivers.stop();
     await place.cleanup();
+    catalog.cleanup();
   }
 }
 

@@ -6,6 +6,7 @@
  * 07:00–20:00 UTC), bob gives the approval that makes it run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -59,7 +60,7 @@ export async function startServer(
     PORT: String(port),
     HOST: '127.0.0.1',
     COUNTERSIGN_DATA: place.dataDir,
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...(place.databaseUrl ? { DATABASE_URL: place.databaseUrl } : {}),
     ...options.env,
   });
@@ -79,8 +80,11 @@ export async function startServer(
     },
   );
   let output = '';
+  // BENCH_SERVER_LOG=<file> keeps the whole server log there, for looking into a figure.
+  const logFile = process.env.BENCH_SERVER_LOG;
   const keep = (b: Buffer) => {
     output = (output + b.toString()).slice(-4000);
+    if (logFile) appendFileSync(logFile, b);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

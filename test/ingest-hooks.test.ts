@@ -62,7 +62,7 @@ function suite(name: string, databaseUrl: () => string | undefined) {
       const before = h.shown.length;
       const res = await h.hook(
         '/hooks/eventbridge',
-        alarm({ name: 'checkout-api-5xx', state: 'ALARM' }),
+        alarm({ name: 'checkout-api-errors', state: 'ALARM' }),
       );
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.deepEqual(res.json, { accepted: 1, duplicates: 0 });
@@ -71,12 +71,26 @@ function suite(name: string, databaseUrl: () => string | undefined) {
       assert.ok(a);
       assert.equal(a.environment, 'prod', 'resolved from the prod account');
       assert.equal(a.state, 'firing');
-      assert.equal(a.route, 'checkout-5xx', 'a 5xx alarm takes the incident route');
+      assert.equal(a.route, 'checkout-alarms');
       assert.equal(a.channel, 'C01ALERTS');
       const shown = groups(h.shown.slice(before));
       assert.equal(shown.length, 1);
       assert.equal(shown[0]!.view.service, 'checkout-api');
       assert.equal(shown[0]!.view.firing, 1);
+    });
+
+    test("an incident route's alarm is not posted as an alert message: its incident's header shows it", async () => {
+      const before = h.shown.length;
+      await h.hook('/hooks/eventbridge', alarm({ name: 'checkout-api-5xx', state: 'ALARM' }));
+      await h.pipeline.drain();
+      const a = (await h.store.ingest.listAlerts({ service: 'checkout-api' })).find(
+        (x) => x.facts.title === 'checkout-api-5xx',
+      );
+      assert.equal(a?.route, 'checkout-5xx', 'a 5xx alarm takes the incident route');
+      assert.equal(h.shown.length, before, 'no alert message of its own');
+      await h.dispatcher.drain();
+      const [incident] = await h.store.listIncidents({ service: 'checkout-api' });
+      assert.equal(incident?.origin.kind === 'alert' && incident.origin.alert, 'checkout-api-5xx');
     });
 
     test('§8 39: the same EventBridge id again is acknowledged and not acted on twice', async () => {

@@ -1,13 +1,16 @@
 /**
  * Effect handler: an alert group of a route with `incident: true` changed. The first time
- * it fires it opens the group's incident (one per group) and, when a catalog rule says so,
- * the pre-approved first mitigation — in one durable transaction, so the mitigation runs
- * at most once however often the effect is retried. Later changes update the header, and
- * when the group stops firing, runs of the incident waiting for the alarms move on.
+ * it fires it opens the group's incident and, when a catalog rule says so, the
+ * pre-approved first mitigation — in one durable transaction, so the mitigation runs at
+ * most once however often the effect is retried. While that incident is unresolved, the
+ * route's other alert groups for the same service environment join it instead of opening
+ * incidents of their own: a storm of alarms is one incident with one first mitigation.
+ * Later changes update the header, and once every alarm behind the incident is back to
+ * OK, runs of the incident waiting for that move on.
  */
 import { findService } from '../domain/catalog.ts';
 import { DomainError } from '../domain/errors.ts';
-import { openIncident } from '../domain/incident-lifecycle.ts';
+import { linkAlertGroup, openIncident } from '../domain/incident-lifecycle.ts';
 import type { Incident, TimelineDraft } from '../domain/incident-model.ts';
 import { conditionMet } from './advance-runbook.ts';
 import { type AppDeps, SYSTEM } from './context.ts';
@@ -21,22 +24,28 @@ export async function alertGroupChanged(deps: AppDeps, effect: OutboxEffect): Pr
   const [latest] = group ? await deps.store.ingest.groupAlerts(groupId, 1) : [];
   const catalog = deps.catalog.current();
   const route = group && catalog.routes.find((r) => r.id === group.route);
-  const activeRuns = await deps.store.listRuns({ states: ['active'], limit: 500 });
+  let touched: Incident | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      await deps.store.transaction(async (tx) => {
+      touched = await deps.store.transaction(async (tx) => {
         const now = deps.clock.now();
-        const existing = await tx.incidentForGroup(groupId);
-        if (existing && group) {
-          await groupMoved(deps, tx, existing, group.firing, latest?.facts.title, now);
-          const waiting = activeRuns.filter((r) => r.incident === existing.id);
-          if (group.firing === 0) {
-            for (const run of waiting) await conditionMet(deps, tx, run.id, now);
+        const title = latest?.facts.title ?? 'alarm';
+        let incident = await tx.incidentForGroup(groupId);
+        if (!incident && group && route?.incident) {
+          incident = await tx.openIncidentFor(route.id, group.service, group.environment);
+          if (incident && group.firing > 0 && !incident.alertGroups.includes(groupId)) {
+            incident = await join(tx, incident, groupId, title, now);
+          } else if (incident && !incident.alertGroups.includes(groupId)) {
+            incident = undefined;
           }
+        }
+        if (incident && group) {
+          await groupMoved(tx, incident, group.firing, title, now);
         } else if (group && latest && route?.incident && group.firing > 0) {
-          await open(deps, tx, { group, route: route.id, alert: latest.facts.title }, now);
+          await open(deps, tx, { group, route: route.id, alert: title }, now);
         }
         await tx.deleteOutbox(effect.id);
+        return incident;
       });
       break;
     } catch (err) {
@@ -44,7 +53,37 @@ export async function alertGroupChanged(deps: AppDeps, effect: OutboxEffect): Pr
       if (!(err instanceof DomainError && err.code === 'CONFLICT') || attempt >= 2) throw err;
     }
   }
+  if (touched && group?.firing === 0) await whenAllOk(deps, touched);
   deps.wakeDispatcher?.();
+}
+
+/** Another alert group of the route joins the open incident (no second mitigation). */
+async function join(
+  tx: StoreTx,
+  incident: Incident,
+  groupId: string,
+  alert: string,
+  now: number,
+): Promise<Incident> {
+  const linked = linkAlertGroup(incident, groupId, alert, now);
+  if (!linked.ok) return incident;
+  await tx.updateIncident(linked.value.incident);
+  await tx.appendTimeline(linked.value.timeline);
+  return linked.value.incident;
+}
+
+/** Every alarm behind the incident is back to OK: runs waiting for that move on. */
+async function whenAllOk(deps: AppDeps, incident: Incident): Promise<void> {
+  for (const id of incident.alertGroups) {
+    const g = await deps.store.ingest.getGroup(id);
+    if (g && g.firing > 0) return;
+  }
+  const waiting = await deps.store.listRuns({ incident: incident.id, states: ['active'] });
+  if (waiting.length === 0) return;
+  await deps.store.transaction(async (tx) => {
+    const now = deps.clock.now();
+    for (const run of waiting) await conditionMet(deps, tx, run.id, now);
+  });
 }
 
 interface Opening {
@@ -131,9 +170,8 @@ async function open(deps: AppDeps, tx: StoreTx, o: Opening, now: number): Promis
   );
 }
 
-/** A later change of the incident's alert group: a timeline line and a fresh header. */
+/** A later change of one of the incident's alert groups: a timeline line and a fresh header. */
 async function groupMoved(
-  deps: AppDeps,
   tx: StoreTx,
   incident: Incident,
   firing: number,
@@ -151,5 +189,4 @@ async function groupMoved(
     },
   ]);
   await tx.enqueue([showIncidentEffect(incident, now, undefined, `alerts-${now}`)]);
-  void deps;
 }

@@ -2,19 +2,31 @@
  * Carries out outbox effects after their transaction committed: runs approved requests
  * and sends notifications, with leases so a crashed worker's effect is taken up again,
  * and retries with backoff for effects that fail. Also sweeps expired requests.
+ *
+ * Effects go in two lanes with their own slots: **work** (run a request, open an incident)
+ * and **chat** (notifications, headers, step cards). Chat waits on Slack's per-channel
+ * pace; it must never hold the slots an approved execution or a new incident needs.
  */
 import type { AppDeps } from './context.ts';
 import { executeRequest } from './execute-request.ts';
 import { expireRequests } from './expire-requests.ts';
-import type { OutboxEffect } from './ports.ts';
+import type { OutboxEffect, OutboxKind } from './ports.ts';
 import { followUpRequest, handleResponseEffect, sweepResponse } from './response-effects.ts';
+
+interface Lane {
+  kinds: readonly OutboxKind[];
+  inFlight: Set<Promise<void>>;
+}
+
+const WORK: readonly OutboxKind[] = ['execute', 'open-incident'];
+const CHAT: readonly OutboxKind[] = ['notify', 'show-incident', 'show-run'];
 
 export interface DispatcherOptions {
   /** How long a claimed effect stays leased without renewal, in ms. Default 30 000. */
   leaseMs?: number;
   /** Poll interval when nobody wakes the dispatcher, in ms. Default 250. */
   pollMs?: number;
-  /** Effects handled at once. Default 8. */
+  /** Effects handled at once, per lane. Default 8. */
   concurrency?: number;
   /** Expiry sweep interval, in ms. Default 1000. */
   sweepMs?: number;
@@ -26,10 +38,15 @@ export class OutboxDispatcher {
   private readonly concurrency: number;
   private readonly sweepMs: number;
   private running = false;
-  private inFlight = new Set<Promise<void>>();
+  private readonly lanes: Lane[] = [
+    { kinds: WORK, inFlight: new Set() },
+    { kinds: CHAT, inFlight: new Set() },
+  ];
   private wakeUp: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private lastSweep = 0;
+  /** Set by `wake`, cleared when a cycle starts. */
+  private woken = false;
 
   constructor(
     private readonly deps: AppDeps,
@@ -52,7 +69,7 @@ export class OutboxDispatcher {
     this.running = false;
     this.wake();
     await this.loop;
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled(this.lanes.flatMap((l) => [...l.inFlight]));
   }
 
   /**
@@ -71,6 +88,7 @@ export class OutboxDispatcher {
 
   /** Looks for work now instead of at the next poll. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -78,13 +96,17 @@ export class OutboxDispatcher {
     while (this.running) {
       try {
         await this.sweep();
-        const free = this.concurrency - this.inFlight.size;
-        const claimed =
-          free > 0
-            ? await this.deps.store.claimOutbox(this.deps.clock.now(), free, this.leaseMs)
-            : [];
-        for (const effect of claimed) this.track(this.handle(effect));
-        if (claimed.length === 0 || free - claimed.length <= 0) await this.idle();
+        this.woken = false;
+        for (const lane of this.lanes) {
+          const free = this.concurrency - lane.inFlight.size;
+          if (free <= 0) continue;
+          const now = this.deps.clock.now();
+          const claimed = await this.deps.store.claimOutbox(now, free, this.leaseMs, lane.kinds);
+          for (const effect of claimed) this.track(lane, this.handle(effect));
+        }
+        // Sleeps until woken (new work, a slot freed) or the poll; a wake that came during
+        // this cycle's claims is not lost.
+        if (!this.woken) await this.idle();
       } catch (err) {
         this.deps.log.error({ err }, 'outbox dispatcher cycle failed');
         await this.idle();
@@ -105,10 +127,10 @@ export class OutboxDispatcher {
     });
   }
 
-  private track(p: Promise<void>): void {
-    this.inFlight.add(p);
+  private track(lane: Lane, p: Promise<void>): void {
+    lane.inFlight.add(p);
     void p.finally(() => {
-      this.inFlight.delete(p);
+      lane.inFlight.delete(p);
       this.wake();
     });
   }
@@ -130,10 +152,15 @@ export class OutboxDispatcher {
       },
       Math.max(100, Math.floor(this.leaseMs / 3)),
     );
+    const began = performance.now();
     try {
       if (effect.kind === 'execute') await executeRequest(this.deps, effect);
       else if (effect.kind === 'notify') await this.notify(effect);
       else await handleResponseEffect(this.deps, effect);
+      const ms = performance.now() - began;
+      if (ms > 5000 && effect.kind !== 'execute') {
+        this.deps.log.warn({ effect: effect.id, kind: effect.kind, ms }, 'slow outbox effect');
+      }
     } catch (err) {
       const delay = Math.min(60_000, 500 * 2 ** Math.min(effect.attempts, 7));
       this.deps.log.error(

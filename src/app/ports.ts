@@ -28,6 +28,8 @@ export interface Ids {
 /** Lower-case hex SHA-256 of a UTF-8 string. */
 export type Sha256 = (s: string) => string;
 
+export type OutboxKind = OutboxDraft['kind'];
+
 /** Work the domain decided on, written in the same transaction as the state change. */
 export interface OutboxDraft {
   /**
@@ -143,6 +145,16 @@ export interface StoreTx {
   getIncident(id: string): Promise<Incident | undefined>;
   /** The incident an alert group opened, if any (one per group). */
   incidentForGroup(groupId: string): Promise<Incident | undefined>;
+  /**
+   * The unresolved incident `route` opened for a service environment, if any. Callers that
+   * may open one ask this first: on PostgreSQL it serialises them per key until the
+   * transaction ends, so two alert groups of one route never open two incidents at once.
+   */
+  openIncidentFor(
+    route: string,
+    service: string,
+    environment: string,
+  ): Promise<Incident | undefined>;
   /** Throws `DomainError('CONFLICT')` when another incident already holds its alert group. */
   insertIncident(i: Incident): Promise<void>;
   /** Writes `i` over version `i.version - 1`; throws `CONFLICT` otherwise. */
@@ -181,7 +193,13 @@ export interface Store {
    * Leases up to `limit` effects that are available at `now` and not leased, for
    * `leaseMs`. A lease that runs out makes the effect claimable again.
    */
-  claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxEffect[]>;
+  claimOutbox(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    /** Only effects of these kinds (all kinds when absent). */
+    kinds?: readonly OutboxKind[],
+  ): Promise<OutboxEffect[]>;
   /** Extends the lease of an effect still being worked on. */
   renewLease(id: number, until: number): Promise<void>;
   /** Gives an effect back, to be retried at `availableAt`. */

@@ -195,7 +195,8 @@ class Batch {
       updatedAt: this.now,
       version: group.version + (change === 'repeated' && !joined ? 0 : 1),
     };
-    if (next.visibility === 'quiet' && !quiet) {
+    // An incident route's alerts are shown by their incident's header (one message, not two).
+    if (next.visibility === 'quiet' && !quiet && !d.route.incident) {
       next.visibility = (await this.underBudget(next.channel)) ? 'post' : 'digest';
       if (next.visibility === 'post') this.noteShown(next);
     }

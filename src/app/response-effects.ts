@@ -63,6 +63,7 @@ const TIMELINE_OF: Record<string, { kind: TimelineKind; verb: string }> = {
   cancelled: { kind: 'request', verb: 'cancelled' },
   expired: { kind: 'request', verb: 'expired' },
   settled: { kind: 'execution', verb: 'settled' },
+  'approval-withdrawn': { kind: 'request', verb: 'was refused at execution time:' },
 };
 
 /**
@@ -136,7 +137,13 @@ async function intoIncident(tx: StoreTx, r: ActionRequest, event: string, now: n
       version: incident.version + 1,
     });
   }
-  await tx.enqueue([showIncidentEffect(incident, now, undefined, `${r.id}-${event}`)]);
+  // A pre-approved mitigation has no approval prompt: its outcome goes in the incident's thread.
+  const told =
+    r.origin?.kind === 'mitigation' &&
+    (event === 'finished' || event === 'unknown' || event === 'approval-withdrawn')
+      ? { key: `${r.id}-${event}`, text: `First mitigation ${line.text}` }
+      : undefined;
+  await tx.enqueue([showIncidentEffect(incident, now, told, `${r.id}-${event}`)]);
 }
 
 /** Reminders for incidents whose status update is due, and wait steps past their deadline. */

@@ -3,8 +3,10 @@
  * environment) or from a change ticket (service and environment named). The run pins the
  * runbook's digest and keeps a copy of it, so a catalog change never alters a run under way.
  */
-import { findRunbook, findService } from '../domain/catalog.ts';
+import { type Catalog, findRunbook, findService } from '../domain/catalog.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { Incident } from '../domain/incident-model.ts';
+import { can } from '../domain/policy.ts';
 import type { RunbookRun } from '../domain/runbook-model.ts';
 import { startRun } from '../domain/runbook-run.ts';
 import { commitRunChange, mayOperate } from './advance-runbook.ts';
@@ -47,7 +49,8 @@ async function start(deps: AppDeps, actor: Actor, input: StartRunbookInput): Pro
   }
   const run = await deps.store.transaction(async (tx) => {
     const incident = input.incident ? await tx.getIncident(input.incident) : undefined;
-    if (input.incident && !incident) {
+    // An incident the person may not view answers as one that does not exist.
+    if (input.incident && (!incident || !mayView(catalog, actor, incident))) {
       throw new DomainError('UNKNOWN_INCIDENT', `There is no incident ${input.incident}.`);
     }
     if (incident?.status === 'resolved') {
@@ -129,4 +132,12 @@ async function start(deps: AppDeps, actor: Actor, input: StartRunbookInput): Pro
   });
   deps.wakeDispatcher?.();
   return run;
+}
+
+function mayView(catalog: Catalog, actor: Actor, i: Pick<Incident, 'service' | 'environment'>) {
+  return can(catalog, actor.person, 'view', {
+    command: 'incident',
+    service: i.service,
+    environment: i.environment,
+  });
 }

@@ -99,23 +99,42 @@ export function slackIncidentChat(deps: SlackIncidentChatDeps): IncidentChat {
   const names = (id: string) => people().find((p) => p.id === id)?.name ?? id;
   const slackIdOf = (id: string) => people().find((p) => p.id === id)?.slack;
 
+  /**
+   * What this process last put in each message, so an update that would change nothing is
+   * not sent: Slack allows about 50 `chat.update` a minute, and most changes to an incident
+   * (a linked request moving on) do not change its header.
+   */
+  const sent = new Map<string, string>();
+  const remember = (key: string, content: string) => {
+    sent.delete(key);
+    sent.set(key, content);
+    if (sent.size > 5000) sent.delete(sent.keys().next().value as string);
+  };
+
   /** Updates the message of (id, kind) in place, or posts it once at `spot`. */
   async function show(spot: Spot, message: Message & { thread_ts?: string }) {
+    const key = `${spot.requestId} ${spot.kind}`;
+    const content = JSON.stringify([message.text, message.blocks]);
     const existing = await deps.store.getChatMessage(spot.requestId, spot.kind);
     if (existing) {
+      if (sent.get(key) === content) return existing;
       await deps.queue.update(existing.channel, existing.ts, {
         text: message.text,
         blocks: message.blocks,
       });
+      remember(key, content);
       return existing;
     }
     const posted = await postOnce(spot, { ...message, unfurl_links: false, unfurl_media: false });
-    if (!posted.fresh) {
+    // Posted meanwhile by a concurrent call (or before a crash): bring it up to date, unless
+    // it already says this.
+    if (!posted.fresh && sent.get(key) !== content) {
       await deps.queue.update(posted.channel, posted.ts, {
         text: message.text,
         blocks: message.blocks,
       });
     }
+    remember(key, content);
     return posted;
   }
 

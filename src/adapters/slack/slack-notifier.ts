@@ -9,6 +9,8 @@
  *   the thread;
  * - posts a loud event (break-glass, unknown outcome) once to the service's ops channel.
  *
+ * A pre-approved first mitigation gets no prompt: its incident shows it (header and thread).
+ *
  * Nothing is posted twice (see `postOnce`). Any failure throws, so the outbox dispatcher
  * gives the notification back and retries it with backoff.
  */
@@ -137,9 +139,15 @@ export function slackNotifier(deps: SlackNotifierDeps): Notifier {
       if (!event.requestId) return;
       const s = await load(deps, event.requestId);
       if (!s) return;
+      const alert = event.loud ? ALERTS[event.kind] : undefined;
+      // A pre-approved first mitigation waits for nobody: its incident's header and thread
+      // show it, so the approvals channel stays quiet (only a loud event reaches ops).
+      if (s.request.origin?.kind === 'mitigation') {
+        if (alert && s.ops) await postAlert(s, alert, s.ops);
+        return;
+      }
       const prompt = await showPrompt(s);
       if (OUTCOMES.has(s.request.state)) await postResult(s, prompt);
-      const alert = event.loud ? ALERTS[event.kind] : undefined;
       if (alert && s.ops) await postAlert(s, alert, s.ops);
     },
   };

@@ -3,7 +3,7 @@
  * record as JSON text (the JSON is the truth); a timeline entry is a row of its own,
  * numbered per incident.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { DomainError } from '../../domain/errors.ts';
 import type {
   Incident,
@@ -72,6 +72,36 @@ export async function incidentForGroup(
     .$if(lock, (q) => q.forUpdate())
     .executeTakeFirst();
   return row ? (JSON.parse(row.doc) as Incident) : undefined;
+}
+
+/**
+ * The newest unresolved incident `route` opened for a service environment. With `lock`
+ * (PostgreSQL in a transaction) it first takes a transaction-scoped advisory lock on that
+ * key, so two transactions asking for the same key run one after the other and the second
+ * sees the first's incident; SQLite's `begin immediate` serialises them already.
+ */
+export async function openIncidentFor(
+  db: Db,
+  route: string,
+  service: string,
+  environment: string,
+  lock: boolean,
+): Promise<Incident | undefined> {
+  if (lock) {
+    const key = `incident ${route} ${service} ${environment}`;
+    await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(db);
+  }
+  const rows = await db
+    .selectFrom('incidents')
+    .select('doc')
+    .where('service', '=', service)
+    .where('environment', '=', environment)
+    .where('status', 'in', ['open', 'mitigated'])
+    .orderBy('id', 'desc')
+    .execute();
+  return rows
+    .map((r) => JSON.parse(r.doc) as Incident)
+    .find((i) => i.origin.kind === 'alert' && i.origin.route === route);
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   ChatMessageKind,
   IdempotencyBegin,
   OutboxEffect,
+  OutboxKind,
   RequestFilter,
   ReviewItem,
   RunFilter,
@@ -129,8 +130,13 @@ export class KyselyStore implements Store {
     return this.guard((db) => requests.listExpired(db, now, limit));
   }
 
-  claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxEffect[]> {
-    return this.guard((db) => outbox.claimOutbox(db, this.dialect, now, limit, leaseMs));
+  claimOutbox(
+    now: number,
+    limit: number,
+    leaseMs: number,
+    kinds?: readonly OutboxKind[],
+  ): Promise<OutboxEffect[]> {
+    return this.guard((db) => outbox.claimOutbox(db, this.dialect, now, limit, leaseMs, kinds));
   }
 
   renewLease(id: number, until: number): Promise<void> {

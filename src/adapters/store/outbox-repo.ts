@@ -52,9 +52,10 @@ export async function claimOutbox(
   now: number,
   limit: number,
   leaseMs: number,
+  kinds?: readonly string[],
 ): Promise<OutboxEffect[]> {
   const n = Math.max(0, Math.floor(limit));
-  if (n === 0) return [];
+  if (n === 0 || kinds?.length === 0) return [];
   const rows = await db
     .with('picked', (w) =>
       w
@@ -62,6 +63,7 @@ export async function claimOutbox(
         .select('id')
         .where('available_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
+        .$if(kinds !== undefined, (q) => q.where('kind', 'in', [...(kinds ?? [])]))
         .orderBy('available_at')
         .orderBy('id')
         .limit(n)

@@ -90,6 +90,10 @@ export class KyselyStoreTx implements StoreTx {
     return incidents.incidentForGroup(this.db, groupId, this.lock);
   }
 
+  openIncidentFor(route: string, service: string, environment: string) {
+    return incidents.openIncidentFor(this.db, route, service, environment, this.lock);
+  }
+
   insertIncident(i: Incident): Promise<void> {
     return incidents.insertIncident(this.db, i);
   }
