@@ -8,6 +8,7 @@
  */
 import { benchAppends } from './audit-append.ts';
 import { benchVerify } from './audit-verify.ts';
+import { incidentRows, measureIncidentLatency } from './incident-latency.ts';
 import { benchIngestVsAlertmanager, optionsFrom } from './ingest-vs-alertmanager.ts';
 import {
   type BenchTarget,
@@ -50,6 +51,9 @@ await forEachTarget(async (target) => {
   await section('slack ack + calls', target, () => benchSlack(target));
 }, onlyStore());
 if (onlyStore() !== 'postgres') {
+  await section('alert → incident → first mitigation', sqliteTarget(), async () =>
+    incidentRows(await measureIncidentLatency({ minutes: 1, perMinute: 100 })),
+  );
   await section('ingest vs Alertmanager', sqliteTarget(), () =>
     benchIngestVsAlertmanager(optionsFrom(process.argv.slice(2))),
   );

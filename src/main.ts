@@ -18,7 +18,7 @@ import { logAlertChat } from './adapters/log-alert-chat.ts';
 import { logIncidentChat } from './adapters/log-incident-chat.ts';
 import { logNotifier } from './adapters/log-notifier.ts';
 import { createLogger } from './adapters/logger.ts';
-import { createMetrics, ingestMetrics } from './adapters/metrics.ts';
+import { createMetrics, ingestMetrics, responseMetrics } from './adapters/metrics.ts';
 import type { MountedSlack } from './adapters/slack/mount-slack.ts';
 import { openStore } from './adapters/store/open-store.ts';
 import { createIds, sha256hex, systemClock } from './adapters/system.ts';
@@ -88,6 +88,7 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
   deps.wakeDispatcher = () => dispatcher.wake();
   let ready = false;
   const metrics = createMetrics(store);
+  deps.responseMetrics = responseMetrics(metrics);
   const ingest = { ...deps, metrics: ingestMetrics(metrics), chat: logAlertChat(log) };
   const pipeline = new IngestPipeline(ingest, {
     ...(settings.publicUrl ? { consoleUrl: settings.publicUrl } : {}),

@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import { responseMetrics } from '../src/adapters/metrics.ts';
 import type { IncidentChat } from '../src/app/incident-ports.ts';
 import type { EventEnvelope } from '../src/domain/event-envelope.ts';
 import type { IncidentHeaderView } from '../src/domain/incident-model.ts';
@@ -62,10 +64,12 @@ function suite(name: string, databaseUrl: () => string | undefined) {
   describe(`incident response end to end (${name})`, () => {
     let h: Harness;
     const seen = recordingChat();
+    const registry = new Registry();
     before(async () => {
       const url = databaseUrl();
       h = await harness(url ? { databaseUrl: url } : {});
       h.deps.incidentChat = seen.chat;
+      h.deps.responseMetrics = responseMetrics(registry);
       await h.pipeline.start();
     });
     after(() => h.close());
@@ -208,6 +212,34 @@ function suite(name: string, databaseUrl: () => string | undefined) {
         assert.ok(at >= 0, `${line} after position ${from} in:\n${doc.body}`);
         from += at;
       }
+
+      // The review metrics saw it: one alert incident, one pre-approved run, the steps, and
+      // two approvals (the deploy and the scale-out) each followed by a result.
+      const text = await registry.metrics();
+      const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
+      assert.equal(value(/countersign_incidents_opened_total\{origin="alert"\} (\d+)/), 1);
+      assert.equal(
+        value(/countersign_preapproved_runs_total\{rule="checkout-5xx-restart"\} (\d+)/),
+        1,
+      );
+      assert.equal(
+        value(/countersign_runbook_steps_total\{runbook="high-error-rate",status="done"\} (\d+)/),
+        5,
+      );
+      assert.equal(
+        value(/countersign_request_to_approval_seconds_count\{command="scale"\} (\d+)/),
+        1,
+      );
+      assert.equal(
+        value(
+          /countersign_approval_to_result_seconds_count\{command="restart",outcome="succeeded"\} (\d+)/,
+        ),
+        1,
+      );
+      assert.equal(
+        value(/countersign_alert_to_action_seconds_count\{route="checkout-5xx"\} (\d+)/),
+        1,
+      );
     });
   });
 }

@@ -1,5 +1,7 @@
 /** Prometheus metrics: process defaults plus the control plane's own gauges. */
+
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ResponseMetrics } from '../app/incident-ports.ts';
 import type { IngestMetrics } from '../app/ingest-ports.ts';
 import type { Store } from '../app/ports.ts';
 
@@ -72,20 +74,6 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
  * committed (never inside a transaction that may roll back), in the process that made it,
  * so series from several replicas add up. Durations are in seconds.
  */
-export interface ResponseMetrics {
-  /** An incident was opened: by an alert route or declared by a person. */
-  incidentOpened(origin: 'alert' | 'declared'): void;
-  /** A catalog mitigation rule ran its pre-approved command. */
-  preapprovedRun(rule: string): void;
-  /** A runbook step ended (`done`, `skipped`, `failed`, `timed-out`). */
-  runbookStep(runbook: string, status: string): void;
-  /** From an alert opening an incident to the first action on it, by the alert's route. */
-  alertToAction(route: string, seconds: number): void;
-  /** From a request being made to it being approved (all sign-offs given). */
-  requestToApproval(command: string, seconds: number): void;
-  /** From approval to the execution's result (`succeeded`, `failed`, `unknown`). */
-  approvalToResult(command: string, outcome: string, seconds: number): void;
-}
 
 const MINUTES = [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400];
 const RUNTIME = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900];

@@ -216,6 +216,9 @@ export async function commitRunChange(
   const lines: TimelineDraft[] = [];
   const outbox: OutboxDraft[] = [showRunEffect(next, now)];
   for (const s of changed) {
+    if (s.status !== 'current' && s.status !== 'requested') {
+      deps.responseMetrics?.runbookStep(runbook.id, s.status);
+    }
     const text = stepLine(s, title(s.stepId));
     if (text && next.incident) {
       lines.push({
@@ -278,7 +281,6 @@ export async function commitRunChange(
     }
   }
   await tx.enqueue(outbox);
-  void deps;
 }
 
 function stepLine(s: StepRecord, title: string): string | undefined {

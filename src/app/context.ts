@@ -4,7 +4,7 @@
 import type { AuditDraft } from '../domain/audit-chain.ts';
 import type { Person } from '../domain/catalog.ts';
 import type { Links, Surface } from '../domain/request-model.ts';
-import type { IncidentChat } from './incident-ports.ts';
+import type { IncidentChat, ResponseMetrics } from './incident-ports.ts';
 import type { CatalogSource, Clock, Executor, Ids, Notifier, Sha256, Store } from './ports.ts';
 
 /** The subset of a pino logger the app uses. */
@@ -25,6 +25,8 @@ export interface AppDeps {
   log: Log;
   /** Where incident headers and runbook step cards are shown; without it they are not shown. */
   incidentChat?: IncidentChat;
+  /** Incident-response metrics, when the server exports them. */
+  responseMetrics?: ResponseMetrics;
   /** Called after a commit that enqueued work, so the dispatcher need not wait for its poll. */
   wakeDispatcher?: () => void;
   limits: {

@@ -93,6 +93,7 @@ async function declare(
       }),
     ]),
   );
+  deps.responseMetrics?.incidentOpened('declared');
   deps.wakeDispatcher?.();
   return incident;
 }

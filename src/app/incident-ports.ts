@@ -22,3 +22,19 @@ export interface IncidentChat {
   /** Posts the run's step card in the incident's thread (or the run's channel), or updates it. */
   showRun(view: RunView, incident: Incident | undefined): Promise<void>;
 }
+
+/** Incident-response counters and histograms (Prometheus in production; see `metrics.ts`). */
+export interface ResponseMetrics {
+  /** An incident was opened: by an alert route or declared by a person. */
+  incidentOpened(origin: 'alert' | 'declared'): void;
+  /** A catalog mitigation rule ran its pre-approved command. */
+  preapprovedRun(rule: string): void;
+  /** A runbook step ended (`done`, `skipped`, `failed`, `timed-out`). */
+  runbookStep(runbook: string, status: string): void;
+  /** From an alert opening an incident to the first action on it, by the alert's route. */
+  alertToAction(route: string, seconds: number): void;
+  /** From a request being made to it being approved (all sign-offs given). */
+  requestToApproval(command: string, seconds: number): void;
+  /** From approval to the execution's result (`succeeded`, `failed`, `unknown`). */
+  approvalToResult(command: string, outcome: string, seconds: number): void;
+}

@@ -25,6 +25,7 @@ export async function alertGroupChanged(deps: AppDeps, effect: OutboxEffect): Pr
   const catalog = deps.catalog.current();
   const route = group && catalog.routes.find((r) => r.id === group.route);
   let touched: Incident | undefined;
+  let opened: { ran?: string } | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
       touched = await deps.store.transaction(async (tx) => {
@@ -42,7 +43,7 @@ export async function alertGroupChanged(deps: AppDeps, effect: OutboxEffect): Pr
         if (incident && group) {
           await groupMoved(tx, incident, group.firing, title, now);
         } else if (group && latest && route?.incident && group.firing > 0) {
-          await open(deps, tx, { group, route: route.id, alert: title }, now);
+          opened = await open(deps, tx, { group, route: route.id, alert: title }, now);
         }
         await tx.deleteOutbox(effect.id);
         return incident;
@@ -51,6 +52,13 @@ export async function alertGroupChanged(deps: AppDeps, effect: OutboxEffect): Pr
     } catch (err) {
       // Two workers opening the same group's incident: the loser sees it on the next try.
       if (!(err instanceof DomainError && err.code === 'CONFLICT') || attempt >= 2) throw err;
+    }
+  }
+  if (opened) {
+    deps.responseMetrics?.incidentOpened('alert');
+    if (opened.ran) {
+      deps.responseMetrics?.preapprovedRun(opened.ran);
+      if (route) deps.responseMetrics?.alertToAction(route.id, 0);
     }
   }
   if (touched && group?.firing === 0) await whenAllOk(deps, touched);
@@ -92,7 +100,13 @@ interface Opening {
   alert: string;
 }
 
-async function open(deps: AppDeps, tx: StoreTx, o: Opening, now: number): Promise<void> {
+/** Opens the incident (and its first mitigation); returns the rule that ran, if any. */
+async function open(
+  deps: AppDeps,
+  tx: StoreTx,
+  o: Opening,
+  now: number,
+): Promise<{ ran?: string } | undefined> {
   const catalog = deps.catalog.current();
   const service = findService(catalog, o.group.service);
   if (!service) {
@@ -100,7 +114,7 @@ async function open(deps: AppDeps, tx: StoreTx, o: Opening, now: number): Promis
       { group: o.group.id, service: o.group.service },
       'incident route names no service',
     );
-    return;
+    return undefined;
   }
   const channel = o.group.channel || service.channels.alerts || service.channels.ops;
   const opened = openIncident(
@@ -121,7 +135,7 @@ async function open(deps: AppDeps, tx: StoreTx, o: Opening, now: number): Promis
   );
   if (!opened.ok) {
     deps.log.warn({ group: o.group.id, err: opened.error }, 'the alert could not open an incident');
-    return;
+    return undefined;
   }
   let { incident } = opened.value;
   const timeline: TimelineDraft[] = [...opened.value.timeline];
@@ -168,6 +182,7 @@ async function open(deps: AppDeps, tx: StoreTx, o: Opening, now: number): Promis
     { incident: incident.id, route: o.route, mitigation: mitigation?.kind ?? 'none' },
     'incident opened from an alert',
   );
+  return mitigation?.kind === 'run' ? { ran: mitigation.rule.id } : {};
 }
 
 /** A later change of one of the incident's alert groups: a timeline line and a fresh header. */

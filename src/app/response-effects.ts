@@ -75,26 +75,54 @@ const TIMELINE_OF: Record<string, { kind: TimelineKind; verb: string }> = {
 export async function followUpRequest(deps: AppDeps, effect: OutboxEffect): Promise<void> {
   const requestId = effect.payload.requestId ? String(effect.payload.requestId) : undefined;
   const event = String(effect.payload.event);
-  await deps.store.transaction(async (tx) => {
+  let acted: { route: string; seconds: number } | undefined;
+  const r = await deps.store.transaction(async (tx) => {
     const r = requestId ? await tx.getRequest(requestId) : undefined;
     if (r) {
       const now = deps.clock.now();
-      await intoIncident(tx, r, event, now);
+      acted = await intoIncident(tx, r, event, now);
       await requestSettled(deps, tx, r, now);
       const change =
         event === 'finished' ? changeFromRequest(r, deps.catalog.current()) : undefined;
       if (change) await tx.recordChange(change);
     }
     await tx.deleteOutbox(effect.id);
+    return r;
   });
+  if (r) measure(deps, r, event, acted);
 }
 
-async function intoIncident(tx: StoreTx, r: ActionRequest, event: string, now: number) {
+/** The request's step in the review metrics, once its change committed. */
+function measure(
+  deps: AppDeps,
+  r: ActionRequest,
+  event: string,
+  acted: { route: string; seconds: number } | undefined,
+): void {
+  const m = deps.responseMetrics;
+  if (!m) return;
+  if (acted) m.alertToAction(acted.route, acted.seconds);
+  const approvedAt = Math.max(r.createdAt, ...r.signOffs.map((s) => s.at));
+  if (event === 'signed-off' && r.state === 'approved') {
+    m.requestToApproval(r.command, (approvedAt - r.createdAt) / 1000);
+  }
+  if (event === 'finished' && r.execution?.finishedAt !== undefined) {
+    m.approvalToResult(r.command, r.state, (r.execution.finishedAt - approvedAt) / 1000);
+  }
+}
+
+/** Returns the time to first action when this request was the incident's first action. */
+async function intoIncident(
+  tx: StoreTx,
+  r: ActionRequest,
+  event: string,
+  now: number,
+): Promise<{ route: string; seconds: number } | undefined> {
   const id = r.links.incident;
   const shape = TIMELINE_OF[event];
-  if (!id || !shape) return;
+  if (!id || !shape) return undefined;
   const incident = await tx.getIncident(id);
-  if (!incident) return;
+  if (!incident) return undefined;
   const signOff = event === 'signed-off' ? r.signOffs[r.signOffs.length - 1] : undefined;
   const who =
     event === 'created' || event === 'cancelled'
@@ -125,7 +153,7 @@ async function intoIncident(tx: StoreTx, r: ActionRequest, event: string, now: n
     },
   };
   await tx.appendTimeline([line]);
-  if (incident.status === 'resolved') return;
+  if (incident.status === 'resolved') return undefined;
   const linked = incident.requests.includes(r.id);
   const acted = incident.firstActionAt === undefined && event === 'created';
   if (!linked || acted) {
@@ -144,6 +172,9 @@ async function intoIncident(tx: StoreTx, r: ActionRequest, event: string, now: n
       ? { key: `${r.id}-${event}`, text: `First mitigation ${line.text}` }
       : undefined;
   await tx.enqueue([showIncidentEffect(incident, now, told, `${r.id}-${event}`)]);
+  return acted && incident.origin.kind === 'alert'
+    ? { route: incident.origin.route, seconds: (r.createdAt - incident.createdAt) / 1000 }
+    : undefined;
 }
 
 /** Reminders for incidents whose status update is due, and wait steps past their deadline. */

@@ -47,6 +47,7 @@ async function start(deps: AppDeps, actor: Actor, input: StartRunbookInput): Pro
       'A runbook run starts from an incident or a change ticket: add incident=… or ticket=….',
     );
   }
+  let firstAction: { route: string; seconds: number } | undefined;
   const run = await deps.store.transaction(async (tx) => {
     const incident = input.incident ? await tx.getIncident(input.incident) : undefined;
     // An incident the person may not view answers as one that does not exist.
@@ -96,6 +97,9 @@ async function start(deps: AppDeps, actor: Actor, input: StartRunbookInput): Pro
     });
     const started: RunbookRun = { ...first.run, definition: runbook };
     await tx.insertRun(started);
+    if (incident?.firstActionAt === undefined && incident?.origin.kind === 'alert') {
+      firstAction = { route: incident.origin.route, seconds: (now - incident.createdAt) / 1000 };
+    }
     if (incident) {
       const linked = {
         ...incident,
@@ -130,6 +134,7 @@ async function start(deps: AppDeps, actor: Actor, input: StartRunbookInput): Pro
     );
     return started;
   });
+  if (firstAction) deps.responseMetrics?.alertToAction(firstAction.route, firstAction.seconds);
   deps.wakeDispatcher?.();
   return run;
 }
