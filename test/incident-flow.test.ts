@@ -7,58 +7,17 @@
  * resolved, and the postmortem draft holds every step in order.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { responseMetrics } from '../src/adapters/metrics.ts';
-import type { IncidentChat } from '../src/app/incident-ports.ts';
-import type { EventEnvelope } from '../src/domain/event-envelope.ts';
-import type { IncidentHeaderView } from '../src/domain/incident-model.ts';
-import type { RunView } from '../src/domain/runbook-model.ts';
 import { type Harness, harness } from './support/harness.ts';
+import { alarmEvent, recordingChat } from './support/incidents.ts';
+
+/** The alarm at an ISO time as CloudWatch writes it (`…+0000`). */
+const alarm = (name: string, state: 'ALARM' | 'OK', at: string) =>
+  alarmEvent(name, state, Date.parse(at.replace('+0000', 'Z')));
+
 import { testPostgres } from './support/postgres.ts';
-
-const FIXTURES = new URL('./fixtures/ingest/', import.meta.url);
-const PROD_ACCOUNT = '222222222222';
-
-function alarm(name: string, state: 'ALARM' | 'OK', at: string): EventEnvelope {
-  const e = JSON.parse(
-    readFileSync(new URL('eventbridge-alarm-metric-5xx.json', FIXTURES), 'utf8'),
-  ) as EventEnvelope;
-  const detail = e.detail as Record<string, unknown>;
-  return {
-    ...e,
-    id: `${name}-${state}-${at}`,
-    account: PROD_ACCOUNT,
-    resources: [`arn:aws:cloudwatch:eu-west-1:${PROD_ACCOUNT}:alarm:${name}`],
-    time: at.replace('.000+0000', 'Z'),
-    detail: {
-      ...detail,
-      alarmName: name,
-      state: { ...(detail.state as object), value: state, timestamp: at },
-    },
-  };
-}
-
-/** Records what the incident chat was asked to show. */
-function recordingChat() {
-  const headers: IncidentHeaderView[] = [];
-  const posts: { incident: string; key: string; text: string }[] = [];
-  const cards: RunView[] = [];
-  const chat: IncidentChat = {
-    async showIncident(view) {
-      headers.push(structuredClone(view));
-      return view.incident.channel ? { channel: view.incident.channel } : undefined;
-    },
-    async postToIncident(incident, key, text) {
-      posts.push({ incident: incident.id, key, text });
-    },
-    async showRun(view) {
-      cards.push(structuredClone(view));
-    },
-  };
-  return { chat, headers, posts, cards };
-}
 
 function suite(name: string, databaseUrl: () => string | undefined) {
   describe(`incident response end to end (${name})`, () => {

@@ -9,70 +9,27 @@
  * SQLite, and PostgreSQL (a fresh database per harness) when one is available.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { sha256hex } from '../src/adapters/system.ts';
 import { expireRequests } from '../src/app/expire-requests.ts';
-import type { IncidentChat } from '../src/app/incident-ports.ts';
 import type { CatalogSource } from '../src/app/ports.ts';
 import { handleResponseEffect, sweepResponse } from '../src/app/response-effects.ts';
 import { demoWith, replace } from '../src/config/catalog-test-kit.ts';
 import { loadCatalogOrThrow } from '../src/config/load-catalog.ts';
 import type { Catalog, Person } from '../src/domain/catalog.ts';
-import type { EventEnvelope } from '../src/domain/event-envelope.ts';
 import type { IncidentHeaderView } from '../src/domain/incident-model.ts';
 import { DEMO_DIR, type Harness, harness } from './support/harness.ts';
+import {
+  alarmEvent as alarm,
+  PROD_ACCOUNT,
+  recordingChat,
+  STAGING_ACCOUNT,
+} from './support/incidents.ts';
 import { freshDatabase, type TestPostgres, testPostgres } from './support/postgres.ts';
 
 const V1 = '/api/v1';
-const FIXTURES = new URL('./fixtures/ingest/', import.meta.url);
-const PROD_ACCOUNT = '222222222222';
-const STAGING_ACCOUNT = '111111111111';
 const ALARM = 'checkout-api-5xx-rate';
 const MINUTE = 60_000;
-
-/** A CloudWatch alarm state change exactly as EventBridge delivers it. */
-function alarm(
-  name: string,
-  state: 'ALARM' | 'OK',
-  at: number,
-  account = PROD_ACCOUNT,
-): EventEnvelope {
-  const e = JSON.parse(
-    readFileSync(new URL('eventbridge-alarm-metric-5xx.json', FIXTURES), 'utf8'),
-  ) as EventEnvelope;
-  const detail = e.detail as Record<string, unknown>;
-  const iso = new Date(at).toISOString();
-  return {
-    ...e,
-    id: `${name}-${state}-${account}-${at}`,
-    account,
-    resources: [`arn:aws:cloudwatch:eu-west-1:${account}:alarm:${name}`],
-    time: iso.replace('.000Z', 'Z'),
-    detail: {
-      ...detail,
-      alarmName: name,
-      state: { ...(detail.state as object), value: state, timestamp: iso },
-    },
-  };
-}
-
-/** Records what the incident chat was asked to show. */
-function recordingChat() {
-  const headers: IncidentHeaderView[] = [];
-  const posts: { incident: string; key: string; text: string }[] = [];
-  const chat: IncidentChat = {
-    async showIncident(view) {
-      headers.push(structuredClone(view));
-      return view.incident.channel ? { channel: view.incident.channel } : undefined;
-    },
-    async postToIncident(incident, key, text) {
-      posts.push({ incident: incident.id, key, text });
-    },
-    async showRun() {},
-  };
-  return { chat, headers, posts };
-}
 
 /** Someone the catalog knows, with a token (`cs_demo_zed`), but no role: no grant at all. */
 const ZED: Person = {

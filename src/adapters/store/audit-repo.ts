@@ -13,7 +13,7 @@ import {
   chainEntry,
 } from '../../domain/audit-chain.ts';
 import type { Links, Surface } from '../../domain/request-model.ts';
-import { pageSize } from './request-repo.ts';
+import { pageSize } from './doc-repo.ts';
 import type { AuditLogTable, Database, Dialect } from './schema.ts';
 
 type Db = Kysely<Database>;

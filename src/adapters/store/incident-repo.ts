@@ -12,7 +12,7 @@ import type {
   TimelineEntry,
   TimelineKind,
 } from '../../domain/incident-model.ts';
-import { pageSize, SINCE_PAGE_MAX } from './request-repo.ts';
+import { docsSince, fromDocs, pageSize, updateVersioned } from './doc-repo.ts';
 import type { Database, IncidentsTable, IncidentTimelineTable } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -38,10 +38,6 @@ function toRow(i: Incident): IncidentsTable {
     version: i.version,
     doc: JSON.stringify(i),
   };
-}
-
-function fromRows(rows: readonly { doc: string }[]): Incident[] {
-  return rows.map((row) => JSON.parse(row.doc) as Incident);
 }
 
 /** Reads one incident; with `lock` (PostgreSQL in a transaction) holds its row until commit. */
@@ -124,17 +120,8 @@ export async function insertIncident(db: Db, i: Incident): Promise<void> {
 }
 
 /** Writes `i` over version `i.version - 1`; throws `CONFLICT` when that is not what is stored. */
-export async function updateIncident(db: Db, i: Incident): Promise<void> {
-  const { id, ...rest } = toRow(i);
-  const result = await db
-    .updateTable('incidents')
-    .set(rest)
-    .where('id', '=', id)
-    .where('version', '=', i.version - 1)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) {
-    throw new DomainError('CONFLICT', undefined, { incidentId: i.id, version: i.version });
-  }
+export function updateIncident(db: Db, i: Incident): Promise<void> {
+  return updateVersioned(db, 'incidents', toRow(i), { incidentId: i.id });
 }
 
 /** Newest first (ids sort by time). An empty or absent `status` means any status. */
@@ -151,7 +138,7 @@ export async function listIncidents(db: Db, f: IncidentFilter): Promise<Incident
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
-  return fromRows(rows);
+  return fromDocs<Incident>(rows);
 }
 
 /** Open or mitigated incidents with `next_reminder_at <= now`, the longest overdue first. */
@@ -172,27 +159,17 @@ export async function incidentsDueReminder(
     .orderBy('id')
     .limit(n)
     .execute();
-  return fromRows(rows);
+  return fromDocs<Incident>(rows);
 }
 
 /** Incidents created at or after `since` with an id after `afterId`, in id order. */
-export async function incidentsSince(
+export function incidentsSince(
   db: Db,
   since: number,
   afterId: string | undefined,
   limit: number,
 ): Promise<Incident[]> {
-  const n = pageSize(limit, SINCE_PAGE_MAX, SINCE_PAGE_MAX);
-  if (n === 0) return [];
-  const rows = await db
-    .selectFrom('incidents')
-    .select('doc')
-    .where('created_at', '>=', since)
-    .$if(afterId !== undefined, (q) => q.where('id', '>', afterId ?? ''))
-    .orderBy('id')
-    .limit(n)
-    .execute();
-  return fromRows(rows);
+  return docsSince<Incident>(db, 'incidents', since, afterId, limit);
 }
 
 /**

@@ -19,8 +19,8 @@ import type { Clock, Sha256 } from '../../app/ports.ts';
 import type { AlertGroup, Digest } from '../../domain/alert-lifecycle.ts';
 import type { AlertRecord } from '../../domain/alert-model.ts';
 import type { EventEnvelope, IngestSource } from '../../domain/event-envelope.ts';
+import { pageSize } from './doc-repo.ts';
 import { getGroup, KyselyIngestTx } from './ingest-tx.ts';
-import { pageSize } from './request-repo.ts';
 import type { Database, Dialect } from './schema.ts';
 import { guardStore } from './store-errors.ts';
 

@@ -4,17 +4,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { RequestFilter } from '../../app/ports.ts';
-import { DomainError } from '../../domain/errors.ts';
 import type { ActionRequest } from '../../domain/request-model.ts';
+import { docsSince, fromDocs, pageSize, updateVersioned } from './doc-repo.ts';
 import type { Database, RequestsTable } from './schema.ts';
 
 type Db = Kysely<Database>;
 
 /** Default and maximum page sizes for `listRequests`. */
 export const REQUEST_PAGE = { default: 50, max: 500 } as const;
-/** The most records one page of a `…Since` report read returns. */
-export const SINCE_PAGE_MAX = 5000;
-
 function toRow(r: ActionRequest): RequestsTable {
   return {
     id: r.id,
@@ -28,16 +25,6 @@ function toRow(r: ActionRequest): RequestsTable {
     version: r.version,
     doc: JSON.stringify(r),
   };
-}
-
-function fromRows(rows: readonly { doc: string }[]): ActionRequest[] {
-  return rows.map((row) => JSON.parse(row.doc) as ActionRequest);
-}
-
-/** Clamps a requested page size to `[0, max]`, with `fallback` when absent. */
-export function pageSize(limit: number | undefined, fallback: number, max: number): number {
-  if (limit === undefined || !Number.isFinite(limit)) return fallback;
-  return Math.max(0, Math.min(max, Math.floor(limit)));
 }
 
 /** Reads one request; with `lock` (PostgreSQL in a transaction) holds its row until commit. */
@@ -60,17 +47,8 @@ export async function insertRequest(db: Db, r: ActionRequest): Promise<void> {
 }
 
 /** Writes `r` over version `r.version - 1`; throws `CONFLICT` when that is not what is stored. */
-export async function updateRequest(db: Db, r: ActionRequest): Promise<void> {
-  const { id, ...rest } = toRow(r);
-  const result = await db
-    .updateTable('requests')
-    .set(rest)
-    .where('id', '=', id)
-    .where('version', '=', r.version - 1)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) {
-    throw new DomainError('CONFLICT', undefined, { requestId: r.id, version: r.version });
-  }
+export function updateRequest(db: Db, r: ActionRequest): Promise<void> {
+  return updateVersioned(db, 'requests', toRow(r), { requestId: r.id });
 }
 
 /**
@@ -91,7 +69,7 @@ export async function listRequests(db: Db, f: RequestFilter): Promise<ActionRequ
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
-  return fromRows(rows);
+  return fromDocs<ActionRequest>(rows);
 }
 
 /** Pending requests with `expires_at <= now`, soonest-expired first. */
@@ -107,25 +85,16 @@ export async function listExpired(db: Db, now: number, limit: number): Promise<A
     .orderBy('id')
     .limit(n)
     .execute();
-  return fromRows(rows);
+  return fromDocs<ActionRequest>(rows);
 }
 
 /** Requests created at or after `since` with an id after `afterId`, in id order. */
-export async function requestsSince(
+/** Requests created at or after `since` with an id after `afterId`, in id order. */
+export function requestsSince(
   db: Db,
   since: number,
   afterId: string | undefined,
   limit: number,
 ): Promise<ActionRequest[]> {
-  const n = pageSize(limit, SINCE_PAGE_MAX, SINCE_PAGE_MAX);
-  if (n === 0) return [];
-  const rows = await db
-    .selectFrom('requests')
-    .select('doc')
-    .where('created_at', '>=', since)
-    .$if(afterId !== undefined, (q) => q.where('id', '>', afterId ?? ''))
-    .orderBy('id')
-    .limit(n)
-    .execute();
-  return fromRows(rows);
+  return docsSince<ActionRequest>(db, 'requests', since, afterId, limit);
 }

@@ -3,9 +3,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { RunFilter } from '../../app/ports.ts';
-import { DomainError } from '../../domain/errors.ts';
 import type { RunbookRun } from '../../domain/runbook-model.ts';
-import { pageSize, SINCE_PAGE_MAX } from './request-repo.ts';
+import { docsSince, fromDocs, pageSize, updateVersioned } from './doc-repo.ts';
 import type { Database, RunbookRunsTable } from './schema.ts';
 
 type Db = Kysely<Database>;
@@ -25,10 +24,6 @@ function toRow(r: RunbookRun): RunbookRunsTable {
   };
 }
 
-function fromRows(rows: readonly { doc: string }[]): RunbookRun[] {
-  return rows.map((row) => JSON.parse(row.doc) as RunbookRun);
-}
-
 /** Reads one run; with `lock` (PostgreSQL in a transaction) holds its row until commit. */
 export async function getRun(db: Db, id: string, lock: boolean): Promise<RunbookRun | undefined> {
   const row = await db
@@ -45,17 +40,8 @@ export async function insertRun(db: Db, r: RunbookRun): Promise<void> {
 }
 
 /** Writes `r` over version `r.version - 1`; throws `CONFLICT` when that is not what is stored. */
-export async function updateRun(db: Db, r: RunbookRun): Promise<void> {
-  const { id, ...rest } = toRow(r);
-  const result = await db
-    .updateTable('runbook_runs')
-    .set(rest)
-    .where('id', '=', id)
-    .where('version', '=', r.version - 1)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) {
-    throw new DomainError('CONFLICT', undefined, { runId: r.id, version: r.version });
-  }
+export function updateRun(db: Db, r: RunbookRun): Promise<void> {
+  return updateVersioned(db, 'runbook_runs', toRow(r), { runId: r.id });
 }
 
 /** Newest first (ids sort by time). An empty or absent `states` means any state. */
@@ -70,25 +56,15 @@ export async function listRuns(db: Db, f: RunFilter): Promise<RunbookRun[]> {
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
-  return fromRows(rows);
+  return fromDocs<RunbookRun>(rows);
 }
 
 /** Runs created at or after `since` with an id after `afterId`, in id order. */
-export async function runsSince(
+export function runsSince(
   db: Db,
   since: number,
   afterId: string | undefined,
   limit: number,
 ): Promise<RunbookRun[]> {
-  const n = pageSize(limit, SINCE_PAGE_MAX, SINCE_PAGE_MAX);
-  if (n === 0) return [];
-  const rows = await db
-    .selectFrom('runbook_runs')
-    .select('doc')
-    .where('created_at', '>=', since)
-    .$if(afterId !== undefined, (q) => q.where('id', '>', afterId ?? ''))
-    .orderBy('id')
-    .limit(n)
-    .execute();
-  return fromRows(rows);
+  return docsSince<RunbookRun>(db, 'runbook_runs', since, afterId, limit);
 }
