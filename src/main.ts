@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import { routeEventFile, testPattern } from './adapters/cli/events-cli.ts';
@@ -29,10 +29,13 @@ import { OutboxDispatcher } from './app/outbox-dispatcher.ts';
 import type { Store } from './app/ports.ts';
 import { exportAudit, verifyAudit } from './app/verify-audit.ts';
 import { formatCatalogErrors, loadCatalog, loadCatalogOrThrow } from './config/load-catalog.ts';
-import { parseSettings, type Settings } from './config/settings.ts';
+import { isLoopbackHost, parseSettings, type Settings } from './config/settings.ts';
 import type { Catalog } from './domain/catalog.ts';
 import { explainRequest } from './domain/explain.ts';
 import { parseCommandText } from './domain/grammar.ts';
+
+/** The built web console (`npm run build:web`), beside `src/`. */
+const WEB_DIST = resolve(import.meta.dirname, '../web/dist');
 
 export interface Composed {
   deps: AppDeps;
@@ -108,6 +111,13 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
       ...(settings.ingestToken ? { ingestToken: settings.ingestToken } : {}),
       certs: new CertificateCache(),
     },
+    console: {
+      host: settings.host,
+      sessionTtlMs: settings.sessionTtlMs,
+      webDist: WEB_DIST,
+      ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
+      ...(settings.oidc ? { oidc: settings.oidc } : {}),
+    },
   });
   const slack = await withSlack(app, deps, settings, log);
   if (slack) {
@@ -126,6 +136,11 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
       url: `http://${settings.host}:${settings.port}`,
       catalog: catalog.digest,
       store: store.dialect,
+      console: settings.oidc
+        ? `sign-in through ${settings.oidc.issuer}`
+        : isLoopbackHost(settings.host)
+          ? 'demo sign-in (loopback only)'
+          : 'no sign-in: set COUNTERSIGN_OIDC_ISSUER, _CLIENT_ID and _CLIENT_SECRET',
     },
     'countersign is up',
   );

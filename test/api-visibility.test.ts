@@ -41,4 +41,28 @@ describe('request visibility', () => {
     const asBob = await h.api('GET', `/api/v1/requests/${id}`, 'bob');
     assert.equal(asBob.json.request.id, id);
   });
+
+  it('the audit log shows the same: nothing about what the reader may not view', async () => {
+    const prod = await h.api('POST', '/api/v1/requests', 'alice', {
+      text: 'deploy checkout-api prod version=1.4.3 ticket=CHG-2',
+    });
+    const id = prod.json.request.id;
+    const staging = await h.api('POST', '/api/v1/requests', 'alice', {
+      text: 'scale checkout-api staging replicas=3 ticket=CHG-3',
+    });
+    const sid = staging.json.request.id;
+    const all = await h.api('GET', '/api/v1/audit?limit=1000', 'carol');
+    assert.equal(all.status, 200);
+    const targets = all.json.entries.map((e: { target: string }) => e.target);
+    assert.ok(targets.includes(sid), 'a staging request carol may view');
+    assert.ok(!targets.includes(id), 'not the prod request');
+    assert.ok(!targets.includes('catalog'), 'catalog loads are for administrators');
+    assert.ok(all.json.lastSeq >= Math.max(...all.json.entries.map((e: { seq: number }) => e.seq)));
+    const byTarget = await h.api('GET', `/api/v1/audit?target=${id}`, 'carol');
+    assert.deepEqual(byTarget.json.entries, [], 'asking for it by id reveals nothing');
+    const asBob = await h.api('GET', `/api/v1/audit?target=${id}`, 'bob');
+    assert.ok(asBob.json.entries.some((e: { action: string }) => e.action === 'request.created'));
+    const asDave = await h.api('GET', '/api/v1/audit?limit=1000', 'dave');
+    assert.ok(asDave.json.entries.length > all.json.entries.length, 'administrators see it all');
+  });
 });

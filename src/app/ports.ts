@@ -177,10 +177,46 @@ export interface RunFilter {
   limit?: number;
 }
 
+/** A console sign-in. The cookie value is never stored: only its SHA-256. */
+export interface ConsoleSession {
+  /** Lower-case hex SHA-256 of the session cookie's value. */
+  idHash: string;
+  /** The catalog person's id. */
+  person: string;
+  /** The token the console sends back as `X-CSRF-Token` on every mutating call. */
+  csrf: string;
+  via: 'demo' | 'oidc';
+  /** Milliseconds since epoch. */
+  createdAt: number;
+  /** Milliseconds since epoch; the session is over at or after this. */
+  expiresAt: number;
+}
+
+/** Console sessions, kept in the store so they survive restarts and span replicas. */
+export interface SessionStore {
+  /**
+   * Stores `session` and appends `audit` in one transaction; sessions that expired by
+   * `session.createdAt` are removed on the way.
+   */
+  start(session: ConsoleSession, audit: AuditDraft): Promise<void>;
+  /** The session with this id hash while it has not expired at `now` (ms since epoch). */
+  find(idHash: string, now: number): Promise<ConsoleSession | undefined>;
+  /**
+   * Deletes the session and appends the audit entry `audit` builds from it, in one
+   * transaction; undefined (and nothing audited) when there was no such session.
+   */
+  end(
+    idHash: string,
+    audit: (s: ConsoleSession) => AuditDraft,
+  ): Promise<ConsoleSession | undefined>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Ingested events and alert state, in the same database. */
   readonly ingest: IngestStore;
+  /** Console sign-ins. */
+  readonly sessions: SessionStore;
   /** Runs `fn` in one transaction; rolls back if it throws. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
 

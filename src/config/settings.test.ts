@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { parseSettings, SettingsError } from './settings.ts';
+import { isLoopbackHost, parseSettings, SettingsError } from './settings.ts';
 
 describe('settings', () => {
   it('has the documented defaults', () => {
@@ -43,5 +43,62 @@ describe('settings', () => {
     const shown = `${JSON.stringify(s)} ${String(s.slack.signingSecret)} ${inspect(s, { depth: 5 })}`;
     assert.doesNotMatch(shown, /shh-very-secret|tok-123456/);
     assert.equal(s.slack.signingSecret?.reveal(), 'shh-very-secret');
+  });
+
+  it('console sessions last 12 hours unless COUNTERSIGN_SESSION_HOURS says otherwise', () => {
+    assert.equal(parseSettings({}, '/').sessionTtlMs, 12 * 3_600_000);
+    assert.equal(parseSettings({ COUNTERSIGN_SESSION_HOURS: '1' }, '/').sessionTtlMs, 3_600_000);
+    assert.throws(() => parseSettings({ COUNTERSIGN_SESSION_HOURS: '0' }, '/'), /SESSION_HOURS/);
+  });
+
+  const OIDC = {
+    COUNTERSIGN_OIDC_ISSUER: 'https://login.example.com/realms/ops',
+    COUNTERSIGN_OIDC_CLIENT_ID: 'countersign',
+    COUNTERSIGN_OIDC_CLIENT_SECRET: 'oidc-client-secret-value',
+    COUNTERSIGN_PUBLIC_URL: 'https://ops.example.com/',
+  };
+
+  it('OIDC: off by default; on with issuer, client and secret; redirect from the public URL', () => {
+    assert.equal(parseSettings({}, '/').oidc, undefined);
+    const s = parseSettings(OIDC, '/');
+    assert.equal(s.oidc?.issuer, OIDC.COUNTERSIGN_OIDC_ISSUER);
+    assert.equal(s.oidc?.clientId, 'countersign');
+    assert.equal(s.oidc?.redirectUrl, 'https://ops.example.com/auth/callback');
+    assert.equal(s.oidc?.groupsClaim, undefined);
+    const own = parseSettings(
+      {
+        ...OIDC,
+        COUNTERSIGN_OIDC_REDIRECT_URL: 'https://ops.example.com/cb',
+        COUNTERSIGN_OIDC_GROUPS_CLAIM: 'groups',
+      },
+      '/',
+    );
+    assert.equal(own.oidc?.redirectUrl, 'https://ops.example.com/cb');
+    assert.equal(own.oidc?.groupsClaim, 'groups');
+  });
+
+  it('OIDC: the client secret never shows in strings, JSON or inspection', () => {
+    const s = parseSettings(OIDC, '/');
+    const shown = `${JSON.stringify(s)} ${inspect(s, { depth: 5 })} ${String(s.oidc?.clientSecret)}`;
+    assert.doesNotMatch(shown, /oidc-client-secret-value/);
+    assert.equal(s.oidc?.clientSecret.reveal(), 'oidc-client-secret-value');
+  });
+
+  it('OIDC: all three or none, https unless the provider is on loopback, a redirect URL', () => {
+    const { COUNTERSIGN_OIDC_CLIENT_SECRET: _, ...noSecret } = OIDC;
+    assert.throws(() => parseSettings(noSecret, '/'), /go together/);
+    assert.throws(
+      () => parseSettings({ ...OIDC, COUNTERSIGN_OIDC_ISSUER: 'http://idp.example.com' }, '/'),
+      /must be https/,
+    );
+    const local = parseSettings({ ...OIDC, COUNTERSIGN_OIDC_ISSUER: 'http://127.0.0.1:9000' }, '/');
+    assert.equal(local.oidc?.issuer, 'http://127.0.0.1:9000');
+    const { COUNTERSIGN_PUBLIC_URL: __, ...noPublic } = OIDC;
+    assert.throws(() => parseSettings(noPublic, '/'), /COUNTERSIGN_OIDC_REDIRECT_URL/);
+  });
+
+  it('knows loopback hosts', () => {
+    for (const h of ['127.0.0.1', '::1', 'localhost', 'LOCALHOST']) assert.ok(isLoopbackHost(h), h);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com']) assert.ok(!isLoopbackHost(h), h);
   });
 });

@@ -69,7 +69,34 @@ const schema = z.object({
   COUNTERSIGN_WORKER: z.enum(['on', 'off']).default('on'),
   /** Largest HTTP request body, in bytes. */
   COUNTERSIGN_BODY_LIMIT: z.coerce.number().int().min(1024).max(50_000_000).default(1_048_576),
+  /** How long a console sign-in lasts, in hours. */
+  COUNTERSIGN_SESSION_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+  /** The organisation's OpenID Connect provider (its issuer URL); turns on console sign-in. */
+  COUNTERSIGN_OIDC_ISSUER: httpUrl.optional(),
+  COUNTERSIGN_OIDC_CLIENT_ID: z.string().min(1).max(512).optional(),
+  COUNTERSIGN_OIDC_CLIENT_SECRET: optionalSecret,
+  /** Where the provider sends people back; default `<COUNTERSIGN_PUBLIC_URL>/auth/callback`. */
+  COUNTERSIGN_OIDC_REDIRECT_URL: httpUrl.optional(),
+  /** A claim listing the person's groups; when set, one must be their catalog team or a role. */
+  COUNTERSIGN_OIDC_GROUPS_CLAIM: z
+    .string()
+    .regex(/^[\w.:/-]{1,200}$/, 'must be a claim name')
+    .optional(),
 });
+
+type Parsed = z.infer<typeof schema>;
+
+/** OpenID Connect sign-in for the console (authorization code with PKCE). */
+export interface OidcSettings {
+  /** The issuer URL, as the provider's discovery document names it. */
+  issuer: string;
+  clientId: string;
+  clientSecret: Secret;
+  /** The callback URL registered with the provider. */
+  redirectUrl: string;
+  /** A claim with the person's groups; when set, sign-in needs one of their team or roles. */
+  groupsClaim?: string;
+}
 
 export interface Settings {
   port: number;
@@ -95,6 +122,10 @@ export interface Settings {
   worker: boolean;
   maxOutputBytes: number;
   bodyLimit: number;
+  /** How long a console sign-in lasts, in milliseconds. Default 12 hours. */
+  sessionTtlMs: number;
+  /** Console sign-in through the organisation's provider; without it only the demo sign-in (loopback). */
+  oidc?: OidcSettings;
 }
 
 export class SettingsError extends Error {
@@ -113,6 +144,7 @@ export function parseSettings(
     throw new SettingsError(`invalid settings:\n  ${lines.join('\n  ')}`);
   }
   const s = parsed.data;
+  const oidc = oidcSettings(s);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   return Object.freeze({
     port: s.PORT,
@@ -136,5 +168,48 @@ export function parseSettings(
     worker: s.COUNTERSIGN_WORKER === 'on',
     maxOutputBytes: s.COUNTERSIGN_MAX_OUTPUT_BYTES,
     bodyLimit: s.COUNTERSIGN_BODY_LIMIT,
+    sessionTtlMs: s.COUNTERSIGN_SESSION_HOURS * 3_600_000,
+    ...(oidc ? { oidc: Object.freeze(oidc) } : {}),
   });
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', '[::1]', 'localhost']);
+
+/** True for 127.0.0.1, ::1 and localhost: only this machine can reach the server. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase());
+}
+
+/**
+ * The OIDC settings, all or nothing. Plain http is accepted only for a loopback issuer
+ * (a provider run locally, as in the tests); the redirect URL defaults from the public URL.
+ */
+function oidcSettings(s: Parsed): OidcSettings | undefined {
+  const issuer = s.COUNTERSIGN_OIDC_ISSUER;
+  const clientId = s.COUNTERSIGN_OIDC_CLIENT_ID;
+  const clientSecret = s.COUNTERSIGN_OIDC_CLIENT_SECRET;
+  if (!issuer && !clientId && !clientSecret) return undefined;
+  const bad = (line: string) => new SettingsError(`invalid settings:\n  ${line}`);
+  if (!issuer || !clientId || !clientSecret) {
+    throw bad(
+      'COUNTERSIGN_OIDC_ISSUER, COUNTERSIGN_OIDC_CLIENT_ID and COUNTERSIGN_OIDC_CLIENT_SECRET go together: set all three',
+    );
+  }
+  const url = new URL(issuer);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw bad('COUNTERSIGN_OIDC_ISSUER: must be https (http only for a loopback provider)');
+  }
+  const base = s.COUNTERSIGN_PUBLIC_URL?.replace(/\/+$/, '');
+  const redirectUrl =
+    s.COUNTERSIGN_OIDC_REDIRECT_URL ?? (base ? `${base}/auth/callback` : undefined);
+  if (!redirectUrl) {
+    throw bad('COUNTERSIGN_OIDC_REDIRECT_URL: set it, or COUNTERSIGN_PUBLIC_URL to derive it');
+  }
+  return {
+    issuer,
+    clientId,
+    clientSecret,
+    redirectUrl,
+    ...(s.COUNTERSIGN_OIDC_GROUPS_CLAIM ? { groupsClaim: s.COUNTERSIGN_OIDC_GROUPS_CLAIM } : {}),
+  };
 }

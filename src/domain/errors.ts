@@ -59,6 +59,10 @@ export const ERRORS = {
   RUN_FINISHED: { status: 409, title: 'The runbook run has already finished' },
   STEP_OUT_OF_ORDER: { status: 409, title: "That is not the runbook run's current step" },
   SEVERITY_NOT_PENDING: { status: 409, title: 'There is no severity waiting for confirmation' },
+  CSRF_INVALID: {
+    status: 403,
+    title: 'A console call that changes something needs its X-CSRF-Token',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { LocalExecutor } from '../../src/adapters/executors/local-executor.ts';
 import { buildApp } from '../../src/adapters/http/build-app.ts';
+import type { ConsoleOptions } from '../../src/adapters/http/console-mount.ts';
 import type { HookDeps } from '../../src/adapters/http/hook-routes.ts';
 import { CertificateCache } from '../../src/adapters/ingest/sns-verify.ts';
 import { logNotifier } from '../../src/adapters/log-notifier.ts';
@@ -116,6 +117,8 @@ export async function harness(
     /** The alert chat the pipeline shows messages on, instead of recording them in `shown`
      * (e.g. one that hangs, to show the hooks do not wait for chat). */
     alertChat?: AlertChat;
+    /** The web console's options; default a loopback host (demo sign-in) and no built pages. */
+    console?: Partial<ConsoleOptions>;
   } = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'countersign-test-'));
@@ -180,6 +183,7 @@ export async function harness(
       certs: opts.snsCerts ?? new CertificateCache({ timeoutMs: 200 }),
       ...(opts.snsHttps ? { snsHttps: opts.snsHttps } : {}),
     },
+    console: { host: '127.0.0.1', ...opts.console },
   });
   const slack = opts.slack
     ? mountSlack(

@@ -11,8 +11,10 @@ import { approveRequest, denyRequest } from '../../app/decide-approval.ts';
 import { getRequest, listRequests } from '../../app/read-requests.ts';
 import { requestAction } from '../../app/request-action.ts';
 import { settleExecution } from '../../app/settle-execution.ts';
+import { auditVisibility } from '../../domain/audit-visibility.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { explainRequest } from '../../domain/explain.ts';
+import { can } from '../../domain/policy.ts';
 import type { RequestState } from '../../domain/request-model.ts';
 import {
   AmendBody,
@@ -30,6 +32,21 @@ import { authenticate } from './auth.ts';
 import { actionFromBody, actionFromText } from './command-input.ts';
 import { withIdempotency } from './idempotency.ts';
 import { requestView } from './views.ts';
+
+/** True when `id` names a request, incident or runbook run the actor may view. */
+async function mayViewRecord(deps: AppDeps, actor: Actor, id: string): Promise<boolean> {
+  const catalog = deps.catalog.current();
+  const sees = (command: string, x: { service: string; environment: string } | undefined) =>
+    !!x &&
+    can(catalog, actor.person, 'view', { command, service: x.service, environment: x.environment });
+  if (id.startsWith('REQ-')) {
+    const r = await deps.store.getRequest(id);
+    return sees(r?.command ?? '', r);
+  }
+  if (id.startsWith('INC-')) return sees('incident', await deps.store.getIncident(id));
+  if (id.startsWith('RBR-')) return sees('runbook', await deps.store.getRun(id));
+  return false;
+}
 
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
   const r = schema.safeParse(value ?? {});
@@ -168,9 +185,16 @@ export function apiRoutes(deps: AppDeps) {
     });
 
     app.get('/audit', async (req) => {
-      actorOf(req);
+      const actor = actorOf(req);
       const q = parse(AuditQuery, req.query, 'query');
-      return { entries: await deps.store.queryAudit(q) };
+      const page = await deps.store.queryAudit(q);
+      // The whole history of a record the caller may see (refusals included); otherwise
+      // the entries the caller's grants cover, as in the live feed.
+      const whole = q.target !== undefined && (await mayViewRecord(deps, actor, q.target));
+      const visible = whole ? () => true : auditVisibility(deps.catalog.current(), actor.person);
+      // `lastSeq` lets a caller page on past entries it may not see.
+      const last = page.at(-1)?.seq;
+      return { entries: page.filter(visible), ...(last !== undefined ? { lastSeq: last } : {}) };
     });
 
     app.get('/review-items', async (req) => {

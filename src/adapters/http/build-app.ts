@@ -1,13 +1,16 @@
 /**
  * The HTTP server as a factory: tests drive it with `inject()`, only `main.ts` listens.
- * One port for the API, health, metrics and (later) Slack and the console.
+ * One port for the API, health, metrics, Slack and the web console.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AppDeps } from '../../app/context.ts';
 import { alertRoutes } from './alert-routes.ts';
 import { apiRoutes } from './api-routes.ts';
 import { commandRoutes } from './command-routes.ts';
+import { type ConsoleOptions, mountConsole } from './console-mount.ts';
 import { type HookDeps, hookRoutes } from './hook-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { openApiDocument } from './openapi.ts';
@@ -24,6 +27,11 @@ export interface HttpOptions {
   ready: () => boolean;
   /** Mounts `/hooks/*` (ingest) when given. */
   hooks?: HookDeps;
+  /**
+   * The web console: sign-in, its pages and the live feed. Default: no built pages and a
+   * host that is not loopback, so no demo sign-in.
+   */
+  console?: ConsoleOptions;
 }
 
 export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
@@ -50,10 +58,14 @@ export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
     if (p.status >= 500) deps.log.error({ err, url: req.url }, 'request failed');
     return sendProblem(reply, p);
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, {
-      ...problemOf('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`),
-    }),
+  closeUnusedSockets(app);
+  const web = mountConsole(app, deps, options.console ?? { host: 'unknown' });
+  app.setNotFoundHandler(
+    (req, reply) =>
+      web.fallback(req, reply) ??
+      sendProblem(reply, {
+        ...problemOf('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`),
+      }),
   );
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -75,4 +87,21 @@ export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
   app.register(commandRoutes(deps), { prefix: '/api/v1' });
   if (options.hooks) app.register(hookRoutes(options.hooks));
   return app;
+}
+
+/**
+ * On close, drops connections that never carried a request. Node's `server.close()` ends
+ * idle keep-alive sockets but not these, and browsers open them speculatively: one would
+ * hold `app.close()` for a minute (until the headers timeout).
+ */
+function closeUnusedSockets(app: FastifyInstance): void {
+  const unused = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage) => unused.delete(req.socket));
+  app.addHook('preClose', async () => {
+    for (const socket of unused) socket.destroy();
+  });
 }

@@ -19,6 +19,14 @@ export const idemHeader = {
   schema: { type: 'string', maxLength: 200 },
   description: 'Retry-safe key: the same key and body replay the first answer.',
 };
+export const csrfHeader = {
+  name: 'X-CSRF-Token',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
+  description:
+    'With the console session cookie: the csrf value of GET /session (403 CSRF_INVALID without it). Not needed with a bearer token.',
+};
 export const queryParams = (schema: z.ZodObject) =>
   Object.keys(schema.shape).map((name) => ({
     name,
@@ -36,7 +44,7 @@ export function post(
 ) {
   return {
     summary,
-    parameters: [...params, idemHeader],
+    parameters: [...params, idemHeader, csrfHeader],
     requestBody: { required: true, content: json(body) },
     responses: {
       200: ok(answer),

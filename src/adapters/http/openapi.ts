@@ -12,6 +12,7 @@ import {
   RequestListQuery,
   SettleBody,
 } from './api-schemas.ts';
+import { consolePaths, sessionScheme } from './openapi-console.ts';
 import { responsePaths } from './openapi-incidents.ts';
 import { idemHeader, json, ok, pathParam, post, problem, queryParams } from './openapi-parts.ts';
 
@@ -20,11 +21,16 @@ const idParam = pathParam('id', '^REQ-');
 export function openApiDocument() {
   return {
     openapi: '3.1.0',
-    info: { title: 'Countersign API', version: '1' },
+    info: {
+      title: 'Countersign API',
+      version: '1',
+      description:
+        'Authenticate with Authorization: Bearer <token>, or (the web console) the cs_session cookie; a mutating call made with the cookie must send X-CSRF-Token.',
+    },
     servers: [{ url: '/api/v1' }],
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: sessionScheme },
       schemas: {
         Problem: {
           type: 'object',
@@ -170,6 +176,7 @@ export function openApiDocument() {
         },
       },
       ...responsePaths(),
+      ...consolePaths(),
     },
   };
 }

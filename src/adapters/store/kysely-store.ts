@@ -16,6 +16,7 @@ import type {
   RequestFilter,
   ReviewItem,
   RunFilter,
+  SessionStore,
   Store,
   StoreTx,
 } from '../../app/ports.ts';
@@ -41,6 +42,7 @@ import * as requests from './request-repo.ts';
 import { listReviewItems } from './review-repo.ts';
 import * as runs from './run-repo.ts';
 import type { Database, Dialect } from './schema.ts';
+import { KyselySessionStore } from './session-repo.ts';
 import { guardStore, storeUnavailable } from './store-errors.ts';
 import { KyselyStoreTx, type StoreContext } from './store-tx.ts';
 
@@ -63,6 +65,7 @@ const BEGIN: Record<Dialect, string> = { sqlite: 'begin immediate', postgres: 'b
 export class KyselyStore implements Store {
   readonly dialect: Dialect;
   readonly ingest: IngestStore;
+  readonly sessions: SessionStore;
   private readonly db: Kysely<Database>;
   private readonly ctx: StoreContext;
   private readonly readAuditPage: AuditPageReader;
@@ -78,6 +81,9 @@ export class KyselyStore implements Store {
     this.readAuditPage = opts.readAudit;
     this.verifyAudit = opts.verifyAudit;
     this.ingest = new KyselyIngestStore(opts.db, opts.dialect, opts.sha256, opts.clock, () =>
+      this.assertUsable(),
+    );
+    this.sessions = new KyselySessionStore(opts.db, opts.dialect, opts.sha256, () =>
       this.assertUsable(),
     );
   }

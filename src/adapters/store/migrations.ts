@@ -306,6 +306,23 @@ async function createRunsAndChanges(db: Db): Promise<void> {
     .execute();
 }
 
+async function createConsoleSessions(db: Db): Promise<void> {
+  await db.schema
+    .createTable('console_sessions')
+    .addColumn('id_hash', 'text', (c) => c.primaryKey().notNull())
+    .addColumn('person', 'text', (c) => c.notNull())
+    .addColumn('csrf', 'text', (c) => c.notNull())
+    .addColumn('via', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('console_sessions_expires')
+    .on('console_sessions')
+    .column('expires_at')
+    .execute();
+}
+
 /** Every migration, by name; names sort in the order they run. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -332,6 +349,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       async up(db: Db) {
         await createIncidents(db);
         await createRunsAndChanges(db);
+      },
+    },
+    '0005_console_sessions': {
+      async up(db: Db) {
+        await createConsoleSessions(db);
       },
     },
   };

@@ -237,6 +237,22 @@ export interface ChangesTable {
   doc: string;
 }
 
+/** Console sign-ins (`session-repo.ts`). */
+export interface ConsoleSessionsTable {
+  /** Lower-case hex SHA-256 of the cookie value; the value itself is never stored. */
+  id_hash: string;
+  /** The catalog person's id. */
+  person: string;
+  /** The session's CSRF token, sent back by the console as `X-CSRF-Token`. */
+  csrf: string;
+  /** `demo` or `oidc`. */
+  via: string;
+  /** Milliseconds since epoch. */
+  created_at: number;
+  /** Milliseconds since epoch; the session is over at or after this. */
+  expires_at: number;
+}
+
 export interface Database {
   requests: RequestsTable;
   audit_log: AuditLogTable;
@@ -254,6 +270,7 @@ export interface Database {
   incident_timeline: IncidentTimelineTable;
   runbook_runs: RunbookRunsTable;
   changes: ChangesTable;
+  console_sessions: ConsoleSessionsTable;
 }
 
 export type Dialect = 'sqlite' | 'postgres';
