@@ -581,6 +581,28 @@ function contract(makeSite: () => Site | Promise<Site>): void {
       });
     }),
   );
+
+  it(
+    'a transaction with durable: false commits like any other and rolls back on a throw',
+    withStore(async (store) => {
+      await store.transaction((tx) => tx.insertIncident(incident(7)), { durable: false });
+      assert.equal((await store.getIncident('INC-000007'))?.id, 'INC-000007');
+      await assert.rejects(
+        store.transaction(
+          async (tx) => {
+            await tx.insertRun(run(7));
+            throw new Error('boom');
+          },
+          { durable: false },
+        ),
+        /boom/,
+      );
+      assert.equal(await store.getRun('RBR-000007'), undefined);
+      // The connection is back to durable commits afterwards.
+      await store.transaction((tx) => tx.insertRun(run(8)));
+      assert.equal((await store.getRun('RBR-000008'))?.id, 'RBR-000008');
+    }),
+  );
 }
 
 describe('incident store: sqlite', () => contract(sqliteSite));

@@ -217,8 +217,13 @@ export interface Store {
   readonly ingest: IngestStore;
   /** Console sign-ins. */
   readonly sessions: SessionStore;
-  /** Runs `fn` in one transaction; rolls back if it throws. */
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction; rolls back if it throws. With `durable: false` the commit
+   * returns before it is flushed to disk (SQLite synchronous=NORMAL, PostgreSQL
+   * synchronous_commit=off): a process crash loses nothing, a power loss may lose this
+   * commit. Only for work an outbox effect it deletes would redo (follow-ups, chat sync).
+   */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>, opts?: { durable?: boolean }): Promise<T>;
 
   getRequest(id: string): Promise<ActionRequest | undefined>;
   listRequests(filter: RequestFilter): Promise<ActionRequest[]>;

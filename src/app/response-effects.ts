@@ -19,7 +19,7 @@ export async function handleResponseEffect(deps: AppDeps, effect: OutboxEffect):
   if (effect.kind === 'open-incident') return alertGroupChanged(deps, effect);
   if (effect.kind === 'show-incident') await showIncident(deps, effect);
   else if (effect.kind === 'show-run') await showRun(deps, effect);
-  await deps.store.transaction((tx) => tx.deleteOutbox(effect.id));
+  await deps.store.transaction((tx) => tx.deleteOutbox(effect.id), { durable: false });
 }
 
 async function showIncident(deps: AppDeps, effect: OutboxEffect): Promise<void> {
@@ -76,19 +76,23 @@ export async function followUpRequest(deps: AppDeps, effect: OutboxEffect): Prom
   const requestId = effect.payload.requestId ? String(effect.payload.requestId) : undefined;
   const event = String(effect.payload.event);
   let acted: { route: string; seconds: number } | undefined;
-  const r = await deps.store.transaction(async (tx) => {
-    const r = requestId ? await tx.getRequest(requestId) : undefined;
-    if (r) {
-      const now = deps.clock.now();
-      acted = await intoIncident(tx, r, event, now);
-      await requestSettled(deps, tx, r, now);
-      const change =
-        event === 'finished' ? changeFromRequest(r, deps.catalog.current()) : undefined;
-      if (change) await tx.recordChange(change);
-    }
-    await tx.deleteOutbox(effect.id);
-    return r;
-  });
+  const r = await deps.store.transaction(
+    async (tx) => {
+      const r = requestId ? await tx.getRequest(requestId) : undefined;
+      if (r) {
+        const now = deps.clock.now();
+        acted = await intoIncident(tx, r, event, now);
+        await requestSettled(deps, tx, r, now);
+        const change =
+          event === 'finished' ? changeFromRequest(r, deps.catalog.current()) : undefined;
+        if (change) await tx.recordChange(change);
+      }
+      await tx.deleteOutbox(effect.id);
+      return r;
+      // Lost only with the machine: the effect row comes back with it and redoes all of this.
+    },
+    { durable: false },
+  );
   if (r) measure(deps, r, event, acted);
 }
 

@@ -94,21 +94,41 @@ export class KyselyStore implements Store {
    * (on SQLite they would wait for the transaction's connection forever; on PostgreSQL
    * they would run outside it and could wait for its locks).
    */
-  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    fn: (tx: StoreTx) => Promise<T>,
+    opts: { durable?: boolean } = {},
+  ): Promise<T> {
     this.assertUsable();
     const scope = { open: true };
+    const lazy = opts.durable === false;
     try {
       return await this.openTx.run(scope, () =>
-        guardStore(() => this.db.connection().execute((conn) => this.runTx(conn, fn))),
+        guardStore(() =>
+          this.db.connection().execute(async (conn) => {
+            if (!lazy) return this.runTx(conn, fn, false);
+            if (this.dialect === 'postgres') return this.runTx(conn, fn, true);
+            await sql`pragma synchronous = NORMAL`.execute(conn);
+            try {
+              return await this.runTx(conn, fn, false);
+            } finally {
+              await sql`pragma synchronous = FULL`.execute(conn);
+            }
+          }),
+        ),
       );
     } finally {
       scope.open = false;
     }
   }
 
-  private async runTx<T>(conn: Kysely<Database>, fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+  private async runTx<T>(
+    conn: Kysely<Database>,
+    fn: (tx: StoreTx) => Promise<T>,
+    asyncCommit: boolean,
+  ): Promise<T> {
     const tx = new KyselyStoreTx(conn, this.ctx);
     await sql.raw(BEGIN[this.dialect]).execute(conn);
+    if (asyncCommit) await sql`set local synchronous_commit = off`.execute(conn);
     try {
       const result = await fn(tx);
       await sql.raw('commit').execute(conn);
