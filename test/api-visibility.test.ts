@@ -1,6 +1,7 @@
 /** Reading is a grant too: a person sees only requests they hold `view` on. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { auditOf, SYSTEM } from '../src/app/context.ts';
 import { loadCatalogOrThrow } from '../src/config/load-catalog.ts';
 import { DEMO_DIR, type Harness, harness } from './support/harness.ts';
 
@@ -43,6 +44,16 @@ describe('request visibility', () => {
   });
 
   it('the audit log shows the same: nothing about what the reader may not view', async () => {
+    // What the server writes at start-up: an entry about no service, for administrators.
+    await h.store.transaction((tx) =>
+      tx.appendAudit([
+        auditOf(SYSTEM, h.clock.now(), {
+          action: 'catalog.loaded',
+          target: 'catalog',
+          detail: { digest: 'test' },
+        }),
+      ]),
+    );
     const prod = await h.api('POST', '/api/v1/requests', 'alice', {
       text: 'deploy checkout-api prod version=1.4.3 ticket=CHG-2',
     });
@@ -64,5 +75,9 @@ describe('request visibility', () => {
     assert.ok(asBob.json.entries.some((e: { action: string }) => e.action === 'request.created'));
     const asDave = await h.api('GET', '/api/v1/audit?limit=1000', 'dave');
     assert.ok(asDave.json.entries.length > all.json.entries.length, 'administrators see it all');
+    assert.ok(
+      asDave.json.entries.some((e: { target: string }) => e.target === 'catalog'),
+      'the catalog load is there for them',
+    );
   });
 });
