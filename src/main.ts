@@ -114,6 +114,7 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
     console: {
       host: settings.host,
       sessionTtlMs: settings.sessionTtlMs,
+      sessionIdleMs: settings.sessionIdleMs,
       webDist: WEB_DIST,
       ...(settings.publicUrl ? { publicUrl: settings.publicUrl } : {}),
       ...(settings.oidc ? { oidc: settings.oidc } : {}),
@@ -156,8 +157,9 @@ export async function serve(settings: Settings): Promise<() => Promise<void>> {
 }
 
 /**
- * Mounts Slack when its secrets are set; notifications then go to Slack and the log. Its
- * modules load only then, so a server without Slack does not carry them.
+ * Mounts Slack when its secrets are set — over Socket Mode when SLACK_APP_TOKEN is, else at
+ * /slack/events — and starts it; notifications then go to Slack and the log. Its modules
+ * load only then, so a server without Slack does not carry them.
  */
 async function withSlack(
   app: ReturnType<typeof buildApp>,
@@ -165,9 +167,11 @@ async function withSlack(
   settings: Settings,
   log: Logger,
 ): Promise<MountedSlack | undefined> {
-  const { signingSecret, botToken, apiUrl, appId, teamId } = settings.slack;
-  if (!signingSecret || !botToken) {
-    log.info('Slack is off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to turn it on');
+  const { signingSecret, botToken, appToken, apiUrl, appId, teamId } = settings.slack;
+  if (!botToken || (!signingSecret && !appToken)) {
+    log.info(
+      'Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode) to turn it on',
+    );
     return undefined;
   }
   const { allNotifiers, mountSlack } = await import('./adapters/slack/mount-slack.ts');
@@ -175,7 +179,7 @@ async function withSlack(
     app,
     deps,
     {
-      signingSecret: signingSecret.reveal(),
+      ...(appToken ? { appToken: appToken.reveal() } : { signingSecret: signingSecret?.reveal() }),
       botToken: botToken.reveal(),
       bodyLimit: settings.bodyLimit,
       ...(apiUrl ? { apiUrl } : {}),
@@ -185,6 +189,10 @@ async function withSlack(
     },
     log,
   );
+  await slack.start().catch((err: Error) => {
+    throw new Error(`SLACK_APP_TOKEN: ${err.message}`);
+  });
+  log.info({ transport: slack.transport }, 'Slack is on');
   deps.notifier = allNotifiers(deps.notifier, slack.notifier);
   return slack;
 }

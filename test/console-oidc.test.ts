@@ -82,9 +82,13 @@ class Browser {
    * Starts at `start`, follows redirects and fills forms (`login` with `login`) until a
    * page that is neither; returns its URL, status and text.
    */
-  async walk(start: URL, login: string): Promise<{ url: URL; status: number; text: string }> {
+  async walk(
+    start: URL,
+    login: string,
+  ): Promise<{ url: URL; status: number; text: string; logins: number }> {
     let url = start;
     let init: { method?: string; body?: string } = {};
+    let logins = 0;
     for (let hop = 0; hop < 20; hop++) {
       const res = await this.request(url, init);
       const location = res.headers.get('location');
@@ -98,7 +102,8 @@ class Browser {
       const form = /<form[^>]*action="([^"]+)"[^>]*method="post"[^>]*>([\s\S]*?)<\/form>/i.exec(
         text,
       );
-      if (!form) return { url, status: res.status, text };
+      if (!form) return { url, status: res.status, text, logins };
+      if (/\bname="login"/.test(form[2]!)) logins++;
       const fields = new URLSearchParams();
       for (const input of form[2]!.matchAll(/<input([^>]*)>/gi)) {
         const attrs = input[1]!;
@@ -112,9 +117,41 @@ class Browser {
     }
     throw new Error('too many hops');
   }
+
+  /**
+   * Follows `start` (the provider's logout URL) to its confirmation form, answers
+   * "Yes, sign me out" (`logout=yes` with the form's hidden fields) and follows the
+   * redirects back; returns where it ended.
+   */
+  async logOut(start: URL): Promise<{ url: URL; status: number }> {
+    const page = await this.request(start);
+    const text = await page.text();
+    const form = /<form([^>]*)>([\s\S]*?)<\/form>/i.exec(text);
+    assert.ok(form, `a confirmation form at the provider: ${text.slice(0, 300)}`);
+    const action = /\baction="([^"]+)"/.exec(form[1]!)?.[1];
+    assert.ok(action, 'the form has an action');
+    const fields = new URLSearchParams({ logout: 'yes' });
+    for (const input of form[2]!.matchAll(/<input([^>]*)>/gi)) {
+      const name = /\bname="([^"]*)"/.exec(input[1]!)?.[1];
+      if (name) fields.set(name, /\bvalue="([^"]*)"/.exec(input[1]!)?.[1] ?? '');
+    }
+    let url = new URL(action.replaceAll('&amp;', '&'), start);
+    let res = await this.request(url, { method: 'POST', body: fields.toString() });
+    for (let hop = 0; hop < 10 && res.status >= 300 && res.status < 400; hop++) {
+      await res.arrayBuffer();
+      url = new URL(res.headers.get('location')!, url);
+      res = await this.request(url);
+    }
+    await res.arrayBuffer();
+    return { url, status: res.status };
+  }
 }
 
-async function startProvider(issuer: string, redirectUri: string): Promise<Server> {
+async function startProvider(
+  issuer: string,
+  redirectUri: string,
+  postLogoutRedirectUri: string,
+): Promise<Server> {
   // oidc-provider ships no types; the test uses a handful of its options.
   const spec = 'oidc-provider';
   const { default: Provider } = await import(spec);
@@ -124,6 +161,7 @@ async function startProvider(issuer: string, redirectUri: string): Promise<Serve
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
         redirect_uris: [redirectUri],
+        post_logout_redirect_uris: [postLogoutRedirectUri],
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },
@@ -157,7 +195,7 @@ describe('console sign-in with OpenID Connect (a real provider on loopback)', ()
     app = new URL(`http://127.0.0.1:${appPort}`);
     issuer = `http://127.0.0.1:${idpPort}`;
     const redirectUrl = `${app.origin}/auth/callback`;
-    provider = await startProvider(issuer, redirectUrl);
+    provider = await startProvider(issuer, redirectUrl, `${app.origin}/`);
     h = await harness({
       console: {
         host: '127.0.0.1',
@@ -245,6 +283,53 @@ describe('console sign-in with OpenID Connect (a real provider on loopback)', ()
     const end = await browser.walk(authorize, 'alice');
     assert.equal(end.status, 400);
     assert.equal(browser.cookie('127.0.0.1', 'cs_session'), undefined);
+  });
+
+  it('signing out ends the session here, then at the provider (RP-initiated logout)', async () => {
+    const browser = new Browser();
+    const first = await browser.walk(new URL('/auth/login', app), 'alice');
+    assert.equal(first.logins, 1, 'the provider asked who this is');
+    // Signed in at the provider: a second sign-in passes straight through, no login form.
+    const second = await browser.walk(new URL('/auth/login', app), 'alice');
+    assert.equal(second.logins, 0);
+    const cookie = `cs_session=${browser.cookie('127.0.0.1', 'cs_session')}`;
+    const { csrf } = (await sessionOf(browser)).json as { csrf: string };
+
+    const out = await fetch(new URL('/api/v1/session/logout', app), {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(out.status, 200);
+    assert.match(String(out.headers.get('set-cookie')), /cs_session=;.*Max-Age=0/);
+    const { providerLogoutUrl } = (await out.json()) as { providerLogoutUrl: string };
+    const to = new URL(providerLogoutUrl);
+    const discovery = (await (
+      await fetch(`${issuer}/.well-known/openid-configuration`)
+    ).json()) as { end_session_endpoint: string };
+    assert.equal(`${to.origin}${to.pathname}`, discovery.end_session_endpoint);
+    assert.equal(to.searchParams.get('client_id'), CLIENT_ID);
+    assert.equal(to.searchParams.get('post_logout_redirect_uri'), `${app.origin}/`);
+    const here = await fetch(new URL('/api/v1/session', app), { headers: { cookie } });
+    assert.equal(here.status, 401, 'the Countersign session ended first');
+    const ended = await h.store.queryAudit({ action: 'session.ended', actor: 'alice' });
+    assert.equal(ended.at(-1)?.detail.reason, 'signed out');
+
+    const back = await browser.logOut(to);
+    assert.equal(back.url.href, `${app.origin}/`, 'the provider sends the browser back');
+    const third = await browser.walk(new URL('/auth/login', app), 'alice');
+    assert.equal(third.logins, 1, 'the provider forgot the sign-in: it asks again');
+    assert.equal((await sessionOf(browser)).status, 200);
+  });
+
+  it('sign-out without a session answers 204 and sends the browser nowhere', async () => {
+    // No cookie at all: nothing to end here, and nothing to end at the provider.
+    const res = await fetch(new URL('/api/v1/session/logout', app), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(res.status, 204);
   });
 
   it('the demo sign-in is off while OIDC is configured', async () => {

@@ -83,7 +83,15 @@ export interface AuditFilter {
   action?: string;
   /** Only entries with a larger seq. */
   afterSeq?: number;
-  /** At most this many, oldest first. Default 100, at most 1000. */
+  /** Only entries with a smaller seq (the cursor of newest-first pages). */
+  beforeSeq?: number;
+  /** Only entries at or after this time, in milliseconds since epoch. */
+  fromAt?: number;
+  /** Only entries at or before this time, in milliseconds since epoch. */
+  toAt?: number;
+  /** `newest` reads newest first (by seq); default `oldest`. */
+  order?: 'oldest' | 'newest';
+  /** At most this many, in `order`. Default 100, at most 1000. */
   limit?: number;
 }
 
@@ -201,6 +209,11 @@ export interface SessionStore {
   start(session: ConsoleSession, audit: AuditDraft): Promise<void>;
   /** The session with this id hash while it has not expired at `now` (ms since epoch). */
   find(idHash: string, now: number): Promise<ConsoleSession | undefined>;
+  /**
+   * Moves the session's end to `expiresAt` (ms since epoch) while it is still live at `now`
+   * — the idle timeout sliding on use; the caller never moves it past the absolute end.
+   */
+  touch(idHash: string, expiresAt: number, now: number): Promise<void>;
   /**
    * Deletes the session and appends the audit entry `audit` builds from it, in one
    * transaction; undefined (and nothing audited) when there was no such session.
@@ -341,6 +354,11 @@ export interface ExecutionInput {
   requester: string;
   /** Milliseconds; the executor gives up and reports a timeout after this. */
   timeoutMs: number;
+  /**
+   * An approved request's run (stamped `running` already): the executor starts it ahead of
+   * previews and read-only commands waiting for the same capacity.
+   */
+  approved?: boolean;
 }
 
 export interface ExecutionOutcome {

@@ -45,10 +45,51 @@ describe('settings', () => {
     assert.equal(s.slack.signingSecret?.reveal(), 'shh-very-secret');
   });
 
+  it('SLACK_APP_TOKEN: an xapp- token turns on Socket Mode; anything else is refused by name', () => {
+    const token = 'xapp-1-A0COUNTER-1700000000000-0123456789abcdef';
+    const s = parseSettings({ SLACK_APP_TOKEN: token, SLACK_BOT_TOKEN: 'xoxb-1-2-3' }, '/');
+    assert.equal(s.slack.appToken?.reveal(), token);
+    assert.equal(s.slack.signingSecret, undefined, 'no signing secret is needed');
+    const shown = `${JSON.stringify(s)} ${inspect(s, { depth: 5 })}`;
+    assert.doesNotMatch(shown, /0123456789abcdef/);
+    assert.equal(parseSettings({}, '/').slack.appToken, undefined);
+    for (const bad of [
+      'xoxb-123-456-abcdef',
+      'xapp-1',
+      ' xapp-1-A0COUNTER-1-ab',
+      'xapp-1-A0C\nX-1',
+    ]) {
+      assert.throws(
+        () => parseSettings({ SLACK_APP_TOKEN: bad, SLACK_BOT_TOKEN: 'xoxb-1' }, '/'),
+        (e: unknown) => {
+          assert.ok(e instanceof SettingsError);
+          assert.match(e.message, /SLACK_APP_TOKEN: must be an app-level token \(xapp-/);
+          assert.ok(!e.message.includes(bad), 'the value itself is not echoed');
+          return true;
+        },
+        bad,
+      );
+    }
+    assert.throws(() => parseSettings({ SLACK_APP_TOKEN: token }, '/'), /needs SLACK_BOT_TOKEN/);
+  });
+
   it('console sessions last 12 hours unless COUNTERSIGN_SESSION_HOURS says otherwise', () => {
     assert.equal(parseSettings({}, '/').sessionTtlMs, 12 * 3_600_000);
     assert.equal(parseSettings({ COUNTERSIGN_SESSION_HOURS: '1' }, '/').sessionTtlMs, 3_600_000);
     assert.throws(() => parseSettings({ COUNTERSIGN_SESSION_HOURS: '0' }, '/'), /SESSION_HOURS/);
+  });
+
+  it('an unused console session ends after 60 minutes unless COUNTERSIGN_SESSION_IDLE_MINUTES says otherwise', () => {
+    assert.equal(parseSettings({}, '/').sessionIdleMs, 60 * 60_000);
+    const s = parseSettings({ COUNTERSIGN_SESSION_IDLE_MINUTES: '15' }, '/');
+    assert.equal(s.sessionIdleMs, 15 * 60_000);
+    for (const bad of ['0', '-5', '1.5', 'soon', '10081']) {
+      assert.throws(
+        () => parseSettings({ COUNTERSIGN_SESSION_IDLE_MINUTES: bad }, '/'),
+        /COUNTERSIGN_SESSION_IDLE_MINUTES/,
+        bad,
+      );
+    }
   });
 
   const OIDC = {

@@ -47,6 +47,18 @@ const schema = z.object({
     .optional(),
   SLACK_SIGNING_SECRET: optionalSecret,
   SLACK_BOT_TOKEN: optionalSecret,
+  /**
+   * An app-level token (Basic Information → App-Level Tokens, scope `connections:write`).
+   * When set, Slack runs over Socket Mode instead of `/slack/events`.
+   */
+  SLACK_APP_TOKEN: z
+    .string()
+    .regex(
+      /^xapp-[0-9]+-[A-Za-z0-9-]{8,}$/,
+      'must be an app-level token (xapp-…, Basic Information → App-Level Tokens, scope connections:write), not a bot or user token',
+    )
+    .optional()
+    .transform((v) => (v === undefined ? undefined : new Secret(v))),
   SLACK_API_URL: httpUrl.optional(),
   /** When set, Slack payloads from another app or workspace are refused. */
   SLACK_APP_ID: z
@@ -71,6 +83,8 @@ const schema = z.object({
   COUNTERSIGN_BODY_LIMIT: z.coerce.number().int().min(1024).max(50_000_000).default(1_048_576),
   /** How long a console sign-in lasts, in hours. */
   COUNTERSIGN_SESSION_HOURS: z.coerce.number().int().min(1).max(168).default(12),
+  /** How long a console session may go unused before it ends, in minutes. */
+  COUNTERSIGN_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
   /** The organisation's OpenID Connect provider (its issuer URL); turns on console sign-in. */
   COUNTERSIGN_OIDC_ISSUER: httpUrl.optional(),
   COUNTERSIGN_OIDC_CLIENT_ID: z.string().min(1).max(512).optional(),
@@ -109,6 +123,8 @@ export interface Settings {
   slack: {
     signingSecret?: Secret;
     botToken?: Secret;
+    /** The app-level token: Slack then runs over Socket Mode; no signing secret is needed. */
+    appToken?: Secret;
     apiUrl?: string;
     appId?: string;
     teamId?: string;
@@ -124,6 +140,8 @@ export interface Settings {
   bodyLimit: number;
   /** How long a console sign-in lasts, in milliseconds. Default 12 hours. */
   sessionTtlMs: number;
+  /** How long a console session may go unused before it ends, in milliseconds. Default 60 minutes. */
+  sessionIdleMs: number;
   /** Console sign-in through the organisation's provider; without it only the demo sign-in (loopback). */
   oidc?: OidcSettings;
 }
@@ -144,6 +162,11 @@ export function parseSettings(
     throw new SettingsError(`invalid settings:\n  ${lines.join('\n  ')}`);
   }
   const s = parsed.data;
+  if (s.SLACK_APP_TOKEN && !s.SLACK_BOT_TOKEN) {
+    throw new SettingsError(
+      'invalid settings:\n  SLACK_APP_TOKEN: Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) as well',
+    );
+  }
   const oidc = oidcSettings(s);
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
   return Object.freeze({
@@ -155,6 +178,7 @@ export function parseSettings(
     slack: Object.freeze({
       ...(s.SLACK_SIGNING_SECRET ? { signingSecret: s.SLACK_SIGNING_SECRET } : {}),
       ...(s.SLACK_BOT_TOKEN ? { botToken: s.SLACK_BOT_TOKEN } : {}),
+      ...(s.SLACK_APP_TOKEN ? { appToken: s.SLACK_APP_TOKEN } : {}),
       ...(s.SLACK_API_URL ? { apiUrl: s.SLACK_API_URL } : {}),
       ...(s.SLACK_APP_ID ? { appId: s.SLACK_APP_ID } : {}),
       ...(s.SLACK_TEAM_ID ? { teamId: s.SLACK_TEAM_ID } : {}),
@@ -169,6 +193,7 @@ export function parseSettings(
     maxOutputBytes: s.COUNTERSIGN_MAX_OUTPUT_BYTES,
     bodyLimit: s.COUNTERSIGN_BODY_LIMIT,
     sessionTtlMs: s.COUNTERSIGN_SESSION_HOURS * 3_600_000,
+    sessionIdleMs: s.COUNTERSIGN_SESSION_IDLE_MINUTES * 60_000,
     ...(oidc ? { oidc: Object.freeze(oidc) } : {}),
   });
 }

@@ -314,6 +314,11 @@ export interface FakeSlack {
   /** Channels by name: made by `conversations.create`, or by `addChannel` (so a name is taken). */
   channelsByName: Map<string, string>;
   addChannel(name: string, id?: string): string;
+  /**
+   * How `apps.connections.open` answers, given the bearer token it carried (see
+   * `test/support/slack-socket.ts`). Unset, it answers `unknown_method`.
+   */
+  onConnectionsOpen(answer: (token: string) => Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -349,6 +354,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     failNext: (method, error, times = 1) => rules.failures.set(method, { left: times, error }),
     channelsByName: web.names,
     addChannel: (name, id) => web.addChannel(name, id),
+    onConnectionsOpen: (answer) => {
+      web.connectionsOpen = answer;
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -393,6 +401,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Ctx): Prom
   const failure = take(ctx.rules.failures, method);
   if (failure) return sendJson(res, 200, { ok: false, error: failure.error });
   if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+  if (method === 'apps.connections.open' && ctx.web.connectionsOpen) {
+    return sendJson(res, 200, ctx.web.connectionsOpen(token));
+  }
   return sendJson(res, 200, ctx.web.answer(method, params));
 }
 
@@ -448,6 +459,8 @@ class FakeWebApi {
   readonly channels = new Map<string, FakeMessage[]>();
   /** Channel name → id, for `conversations.create`. */
   readonly names = new Map<string, string>();
+  /** The `apps.connections.open` answer, when a test serves Socket Mode. */
+  connectionsOpen: ((token: string) => Record<string, unknown>) | undefined;
   #seconds = 1_700_000_000;
   #views = 0;
 

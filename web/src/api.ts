@@ -2,7 +2,9 @@
  * The console's only way to the server: `fetch` on `/api/v1`, same-origin cookies, the
  * `x-countersign-surface: console` header, and `X-CSRF-Token` on every mutating call.
  * Refusals arrive as `application/problem+json` and become an `ApiError` carrying the
- * stable code; a 401 anywhere sends the person back to sign-in.
+ * stable code; a 401 anywhere sends the person back to sign-in. Calls the page makes by
+ * itself (live refreshes, session checks) are marked `X-Countersign-Background: 1`, so they
+ * neither keep an idle session alive nor count as the person's last activity here.
  */
 
 /** A refusal or failure, with the problem document's public text and stable code. */
@@ -22,6 +24,13 @@ export class ApiError extends Error {
 
 let csrfToken = '';
 let onUnauthenticated: () => void = () => {};
+/** When the person last made a call (ms since epoch, this browser's clock). */
+let lastActivity = Date.now();
+
+/** When the person last made a call here (not a background refresh), in ms since epoch. */
+export function lastActivityAt(): number {
+  return lastActivity;
+}
 
 /** Set from the session; sent back on every mutating call. */
 export function setCsrf(token: string): void {
@@ -34,6 +43,12 @@ export function whenUnauthenticated(handler: () => void): void {
 }
 
 type Query = Record<string, string | number | undefined>;
+
+/** How a GET is made: `signal` aborts it; `background` marks it as not the person's doing. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  background?: boolean;
+}
 
 /** `/api/v1` + path, with the defined, non-empty query values. */
 export function apiUrl(path: string, query: Query = {}): string {
@@ -68,9 +83,11 @@ async function call(
   path: string,
   body?: unknown,
   query?: Query,
-  signal?: AbortSignal,
+  { signal, background = false }: CallOptions = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { 'x-countersign-surface': 'console' };
+  if (background) headers['X-Countersign-Background'] = '1';
+  else lastActivity = Date.now();
   if (method !== 'GET') {
     headers['X-CSRF-Token'] = csrfToken;
     headers['content-type'] = 'application/json';
@@ -95,8 +112,8 @@ async function call(
 }
 
 /** GET a JSON document. */
-export async function getJson<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
-  return (await (await call('GET', path, undefined, query, signal)).json()) as T;
+export async function getJson<T>(path: string, query?: Query, options?: CallOptions): Promise<T> {
+  return (await (await call('GET', path, undefined, query, options)).json()) as T;
 }
 
 /** GET a text document (the postmortem's Markdown). */
@@ -114,7 +131,7 @@ export async function postJson<T>(path: string, body: unknown = {}): Promise<T> 
 /** Asks whether the session still holds; on a 401 the person goes back to sign-in. */
 export async function checkSession(): Promise<void> {
   try {
-    await call('GET', '/session');
+    await call('GET', '/session', undefined, undefined, { background: true });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) onUnauthenticated();
   }

@@ -1,9 +1,20 @@
 /**
  * The console: find the session (`GET /session`), show sign-in without one, otherwise
- * the layout and the page the path names. A 401 from any call returns to sign-in.
+ * the layout and the page the path names. A 401 from any call returns to sign-in, and so
+ * does a session left unused for its idle time (the server decides; the page asks it once
+ * the person has made no call for that long). Signing out of an OIDC session continues at
+ * the provider when the server says where.
  */
 import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
-import { ApiError, getJson, postJson, setCsrf, whenUnauthenticated } from './api.ts';
+import {
+  ApiError,
+  checkSession,
+  getJson,
+  lastActivityAt,
+  postJson,
+  setCsrf,
+  whenUnauthenticated,
+} from './api.ts';
 import { Layout } from './layout.tsx';
 import { AlertsPage } from './pages/alerts.tsx';
 import { ApprovalsPage } from './pages/approvals.tsx';
@@ -18,7 +29,7 @@ import { ReviewPage } from './pages/review.tsx';
 import { RunDetailPage } from './pages/run-detail.tsx';
 import { RunsPage } from './pages/runs.tsx';
 import { SignIn } from './pages/sign-in.tsx';
-import { Link, matchPath, useLocation } from './router.tsx';
+import { focusNextPage, Link, matchPath, useLocation } from './router.tsx';
 import { SessionContext } from './session.tsx';
 import type { Session } from './types.ts';
 import { ErrorNote, Page } from './ui.tsx';
@@ -61,7 +72,22 @@ function CurrentPage() {
   return <NotFound />;
 }
 
-type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'in'; session: Session };
+type State =
+  | { kind: 'loading' }
+  | { kind: 'signed-out'; ended?: boolean }
+  | { kind: 'in'; session: Session };
+
+/** Asks the server about the session once the person has been idle for its idle time. */
+function useIdleCheck(idleMs: number | undefined): void {
+  useEffect(() => {
+    if (!idleMs) return;
+    const every = Math.min(30_000, Math.max(1_000, Math.floor(idleMs / 4)));
+    const t = window.setInterval(() => {
+      if (Date.now() - lastActivityAt() >= idleMs) void checkSession();
+    }, every);
+    return () => window.clearInterval(t);
+  }, [idleMs]);
+}
 
 export function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
@@ -75,7 +101,7 @@ export function App() {
   useEffect(() => {
     whenUnauthenticated(() => {
       setCsrf('');
-      setState({ kind: 'signed-out' });
+      setState((was) => ({ kind: 'signed-out', ended: was.kind === 'in' }));
     });
     getJson<Session>('/session')
       .then(signedIn)
@@ -86,13 +112,18 @@ export function App() {
   }, [signedIn]);
 
   const signOut = useCallback(() => {
-    postJson('/session/logout')
+    postJson<{ providerLogoutUrl?: string }>('/session/logout')
+      .then((r) => {
+        // Signed in through the organisation: sign out there too.
+        if (r.providerLogoutUrl) window.location.assign(r.providerLogoutUrl);
+      })
       .catch(() => undefined)
       .finally(() => {
         setCsrf('');
         setState({ kind: 'signed-out' });
       });
   }, []);
+  useIdleCheck(state.kind === 'in' ? state.session.idleMs : undefined);
 
   const context = useMemo(
     () => (state.kind === 'in' ? { session: state.session, signOut } : null),
@@ -117,7 +148,14 @@ export function App() {
       </main>
     );
   }
-  if (state.kind === 'signed-out' || !context) return <SignIn onSignedIn={signedIn} />;
+  if (state.kind === 'signed-out' || !context) {
+    // Signed in from the form: the page's heading takes focus (the button that had it is gone).
+    const fromForm = (session: Session) => {
+      focusNextPage();
+      signedIn(session);
+    };
+    return <SignIn onSignedIn={fromForm} ended={state.kind === 'signed-out' && !!state.ended} />;
+  }
   return (
     <SessionContext.Provider value={context}>
       <Layout>

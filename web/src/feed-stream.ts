@@ -2,13 +2,14 @@
  * The live feed's data. `EventSource('/api/v1/feed?after=0')` replays the newest entries
  * the person may see (the server sends at most 500), then every new one (`event: audit`,
  * `id: <seq>`; a reconnect resumes from `Last-Event-ID`). Once the replay has arrived,
- * the entries before it are filled in from `GET /audit` up to `FEED_SIZE`. Entries are
+ * the entries before it are filled in from `GET /audit` (newest first, `before` the oldest
+ * one received) up to `FEED_SIZE`. Entries are
  * kept in seq order, without duplicates; updates are batched to one render per animation
  * frame, so a storm stays cheap.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { checkSession } from './api.ts';
-import { auditHead, auditPage } from './audit-query.ts';
+import { newestPage } from './audit-query.ts';
 import type { AuditEntry } from './types.ts';
 
 /** How many entries the feed keeps and shows. */
@@ -32,11 +33,10 @@ export function mergeEntries(kept: AuditEntry[], incoming: AuditEntry[]): AuditE
   return next.length > FEED_SIZE ? next.slice(-FEED_SIZE) : next;
 }
 
-/** Up to `want` entries before seq `oldest`, oldest first. */
-async function entriesBefore(oldest: number, want: number): Promise<AuditEntry[]> {
-  const from = Math.max(0, oldest - 1 - want);
-  const page = await auditPage(from, Math.min(want, oldest - 1 - from));
-  return page.filter((e) => e.seq < oldest);
+/** Up to `want` of the entries before seq `oldest` (all the newest when undefined), oldest first. */
+async function entriesBefore(oldest: number | undefined, want: number): Promise<AuditEntry[]> {
+  const page = await newestPage({}, oldest, want);
+  return page.entries.reverse();
 }
 
 export interface Feed {
@@ -65,11 +65,8 @@ export function useAuditFeed(): Feed {
       if (backfilled) return;
       backfilled = true;
       const want = FEED_SIZE - seen;
-      const before = Number.isFinite(oldest)
-        ? Promise.resolve(oldest)
-        : auditHead().then((head) => head + 1);
-      before
-        .then((o) => (o > 1 && want > 0 ? entriesBefore(o, want) : []))
+      const before = Number.isFinite(oldest) ? oldest : undefined;
+      (want > 0 && before !== 1 ? entriesBefore(before, want) : Promise.resolve([]))
         .then((older) => {
           if (!closed) setEntries((kept) => mergeEntries(older, kept));
         })
@@ -125,4 +122,40 @@ export function useAuditFeed(): Feed {
   }, []);
 
   return { entries, status, loaded, error };
+}
+
+/**
+ * Calls `onEntry` for every new audit entry the person may see, as it is written (the same
+ * stream as the live feed, without the replay), and reports whether the stream is live.
+ * A page that must stay current refreshes from here and polls only while it is not live.
+ */
+export function useFeedEvents(onEntry: (e: AuditEntry) => void): FeedStatus {
+  const [status, setStatus] = useState<FeedStatus>('connecting');
+  const handler = useRef(onEntry);
+  handler.current = onEntry;
+  useEffect(() => {
+    let closed = false;
+    const source = new EventSource('/api/v1/feed', { withCredentials: true });
+    source.addEventListener('audit', (ev) => {
+      try {
+        handler.current(JSON.parse((ev as MessageEvent<string>).data) as AuditEntry);
+      } catch {
+        // Not an entry: nothing to do.
+      }
+    });
+    source.addEventListener('open', () => {
+      if (!closed) setStatus('live');
+    });
+    source.addEventListener('error', () => {
+      if (closed) return;
+      const gone = source.readyState === EventSource.CLOSED;
+      setStatus(gone ? 'closed' : 'reconnecting');
+      if (gone) void checkSession();
+    });
+    return () => {
+      closed = true;
+      source.close();
+    };
+  }, []);
+  return status;
 }

@@ -47,6 +47,11 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   window.dispatchEvent(new Event(CHANGE));
 }
 
+/** Asks the next page to take focus on its heading (after signing in, say). */
+export function focusNextPage(): void {
+  navigated = true;
+}
+
 /** Whether focus should move to the new page's heading; clears the flag. */
 export function takeNavigationFocus(): boolean {
   const was = navigated;

@@ -42,6 +42,8 @@ export interface Session {
   csrf: string;
   /** How the person signed in: `demo`, `oidc`. */
   via: string;
+  /** The session ends after this long without use, in milliseconds. */
+  idleMs: number;
 }
 
 export interface Links {
@@ -129,6 +131,13 @@ export interface AuditEntry {
   links: Links;
   detail: Record<string, unknown>;
   hash?: string;
+}
+
+/** A page of `GET /audit`: what the person may see, the last seq read, whether more may follow. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  lastSeq?: number;
+  more: boolean;
 }
 
 export type Severity = 'sev1' | 'sev2' | 'sev3' | 'sev4';

@@ -1,8 +1,19 @@
 /**
  * The pieces every page uses: loading data, running an action, showing a refusal with its
- * code, the page frame (title, heading, focus after navigation), times and state badges.
+ * code, the page frame (title, heading, focus after navigation), times and state badges,
+ * a modal dialog, and the row an empty table shows.
  */
-import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  type ReactNode,
+  type RefObject,
+  useCallback,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react';
 import { describeError, getJson } from './api.ts';
 import { formatShortTime, formatTime } from './format.ts';
 import { takeNavigationFocus } from './router.tsx';
@@ -12,6 +23,8 @@ export interface Loaded<T> {
   error: unknown;
   loading: boolean;
   reload: () => void;
+  /** Loads again quietly: a background call (the person did nothing), no "Loading…". */
+  refresh: () => void;
   setData: (next: T) => void;
 }
 
@@ -24,13 +37,16 @@ export function useLoad<T>(
   const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(path !== null);
   const [tick, setTick] = useState(0);
+  const background = useRef(false);
   const key = JSON.stringify(query);
   // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for `query`; `tick` asks for a reload.
   useEffect(() => {
     if (path === null) return;
     const abort = new AbortController();
-    setLoading(true);
-    getJson<T>(path, JSON.parse(key), abort.signal)
+    const quiet = background.current;
+    background.current = false;
+    if (!quiet) setLoading(true);
+    getJson<T>(path, JSON.parse(key), { signal: abort.signal, background: quiet })
       .then((d) => {
         setData(d);
         setError(undefined);
@@ -44,7 +60,11 @@ export function useLoad<T>(
     return () => abort.abort();
   }, [path, key, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload, setData };
+  const refresh = useCallback(() => {
+    background.current = true;
+    setTick((t) => t + 1);
+  }, []);
+  return { data, error, loading, reload, refresh, setData };
 }
 
 export interface Action {
@@ -120,7 +140,8 @@ export function Page({
   useEffect(() => {
     document.title = `${title} · Countersign`;
   }, [title]);
-  useEffect(() => {
+  // Before paint, so focus is never left on the page body between two pages.
+  useLayoutEffect(() => {
     if (takeNavigationFocus()) heading.current?.focus();
   }, []);
   return (
@@ -206,5 +227,81 @@ export function TableWrap({ label, children }: { label: string; children: ReactN
     <section className="table-wrap" aria-label={label} tabIndex={0}>
       {children}
     </section>
+  );
+}
+
+/** The one row of a table with nothing in it, so the table still says so to everyone. */
+export function EmptyRow({ columns, children }: { columns: number; children: ReactNode }) {
+  return (
+    <tr className="empty-row">
+      <td colSpan={columns}>{children}</td>
+    </tr>
+  );
+}
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/**
+ * A modal dialog on the native `<dialog>` (`showModal`: the page behind is inert, Escape
+ * closes it). Tab and Shift+Tab cycle inside it; on close, focus returns to what had it
+ * before (the button that opened it), or to the main landmark when that is gone.
+ * `initialFocus` takes focus first, else the first control.
+ */
+export function Dialog({
+  title,
+  onClose,
+  children,
+  initialFocus,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  initialFocus?: RefObject<HTMLElement | null>;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const close = useRef(onClose);
+  close.current = onClose;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: opened once; `initialFocus` is a ref.
+  useEffect(() => {
+    const d = dialog.current;
+    if (!d) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    d.showModal();
+    (initialFocus?.current ?? d.querySelector<HTMLElement>(FOCUSABLE))?.focus();
+    const cancel = (e: Event) => {
+      e.preventDefault();
+      close.current();
+    };
+    d.addEventListener('cancel', cancel);
+    return () => {
+      d.removeEventListener('cancel', cancel);
+      if (d.open) d.close();
+      // The opener may be gone (the record it was on was decided): then the page's main.
+      if (opener?.isConnected) opener.focus();
+      else document.getElementById('main')?.focus();
+    };
+  }, []);
+  const trap = (e: KeyboardEvent<HTMLDialogElement>) => {
+    if (e.key !== 'Tab' || !dialog.current) return;
+    const items = [...dialog.current.querySelectorAll<HTMLElement>(FOCUSABLE)];
+    const first = items[0];
+    const last = items.at(-1);
+    if (!first || !last) return;
+    const active = document.activeElement;
+    if (e.shiftKey && (active === first || !dialog.current.contains(active))) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && (active === last || !dialog.current.contains(active))) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+  return (
+    <dialog ref={dialog} className="dialog" aria-labelledby={titleId} onKeyDown={trap}>
+      <h2 id={titleId}>{title}</h2>
+      {children}
+    </dialog>
   );
 }

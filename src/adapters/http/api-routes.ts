@@ -186,15 +186,28 @@ export function apiRoutes(deps: AppDeps) {
 
     app.get('/audit', async (req) => {
       const actor = actorOf(req);
-      const q = parse(AuditQuery, req.query, 'query');
-      const page = await deps.store.queryAudit(q);
+      const { before, from, to, order, ...q } = parse(AuditQuery, req.query, 'query');
+      const limit = q.limit ?? 100;
+      const page = await deps.store.queryAudit({
+        ...q,
+        limit,
+        order: order ?? (before !== undefined ? 'newest' : 'oldest'),
+        ...(before !== undefined ? { beforeSeq: before } : {}),
+        ...(from !== undefined ? { fromAt: from } : {}),
+        ...(to !== undefined ? { toAt: to } : {}),
+      });
       // The whole history of a record the caller may see (refusals included); otherwise
       // the entries the caller's grants cover, as in the live feed.
       const whole = q.target !== undefined && (await mayViewRecord(deps, actor, q.target));
       const visible = whole ? () => true : auditVisibility(deps.catalog.current(), actor.person);
-      // `lastSeq` lets a caller page on past entries it may not see.
+      // `lastSeq` (the last entry read, seen or not) is the next page's afterSeq, or its
+      // `before` when reading newest first; `more` says whether there may be one.
       const last = page.at(-1)?.seq;
-      return { entries: page.filter(visible), ...(last !== undefined ? { lastSeq: last } : {}) };
+      return {
+        entries: page.filter(visible),
+        ...(last !== undefined ? { lastSeq: last } : {}),
+        more: page.length === limit,
+      };
     });
 
     app.get('/review-items', async (req) => {

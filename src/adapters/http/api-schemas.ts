@@ -83,15 +83,38 @@ export const RequestListQuery = z
   })
   .strict();
 
+/** An ISO 8601 date-time with its offset (`2025-06-04T12:00:00Z`), as ms since epoch. */
+const isoTime = z.iso
+  .datetime({ offset: true, message: 'an ISO 8601 date-time with Z or an offset' })
+  .transform((s) => Date.parse(s));
+const seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 export const AuditQuery = z
   .object({
     target: z.string().max(200).optional(),
     actor: z.string().max(200).optional(),
     action: z.string().max(100).optional(),
-    afterSeq: z.coerce.number().int().min(0).optional(),
+    /** Entries after this seq (oldest first unless `order=newest`). */
+    afterSeq: seq.optional(),
+    /** Entries before this seq, newest first: the cursor of the next older page. */
+    before: seq.min(1).optional(),
+    /** Entries at or after this time. */
+    from: isoTime.optional(),
+    /** Entries at or before this time. */
+    to: isoTime.optional(),
+    /** `newest` first, or `oldest` first; default oldest, newest when `before` is given. */
+    order: z.enum(['oldest', 'newest']).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
-  .strict();
+  .strict()
+  .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+    message: 'from is after to',
+    path: ['from'],
+  })
+  .refine((q) => q.before === undefined || q.order !== 'oldest', {
+    message: 'before pages newest first; leave order out or set it to newest',
+    path: ['order'],
+  });
 
 export const RequestIdParam = z.object({
   id: z.string().regex(/^REQ-[0-9A-Za-z]{1,40}$/, 'not a request id'),

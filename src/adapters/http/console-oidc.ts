@@ -7,7 +7,9 @@
  * AES-256-GCM under a key derived from the client secret, so every replica can open it and
  * nobody else can read or forge it. `GET /auth/callback` checks everything, maps the
  * person through the catalog (`personForClaims`) and starts a console session; someone
- * the catalog does not know gets a 403 page and an audit entry. See ADR 0010.
+ * the catalog does not know gets a 403 page and an audit entry. Signing out of a session
+ * begun here sends the browser on to the provider's `end_session_endpoint` (RP-initiated
+ * logout) when it has one. See ADR 0010.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -118,13 +120,18 @@ function page(reply: FastifyReply, status: number, title: string, text: string) 
     );
 }
 
-export function oidcRoutes(
-  deps: AppDeps,
-  opts: OidcOptions,
-  sessions: SessionStarter,
-  secureCookies: boolean,
-) {
-  const sealer = loginSealer(opts.clientSecret.reveal());
+/** The provider's configuration, discovered on first use (again after a failure). */
+export interface OidcClient {
+  config(): Promise<oidc.Configuration>;
+  /**
+   * The provider's logout URL (RP-initiated logout: `client_id` and
+   * `post_logout_redirect_uri`, the console's root), or undefined when the provider has no
+   * `end_session_endpoint` or cannot be reached.
+   */
+  logoutUrl(): Promise<string | undefined>;
+}
+
+export function oidcClient(deps: AppDeps, opts: OidcOptions): OidcClient {
   const issuer = new URL(opts.issuer);
   const insecure = issuer.protocol === 'http:' && LOOPBACK.has(issuer.hostname);
   let discovered: Promise<oidc.Configuration> | undefined;
@@ -143,6 +150,32 @@ export function oidcRoutes(
       });
     return discovered;
   };
+  return {
+    config,
+    async logoutUrl() {
+      try {
+        const cfg = await config();
+        if (!cfg.serverMetadata().end_session_endpoint) return undefined;
+        return oidc.buildEndSessionUrl(cfg, {
+          post_logout_redirect_uri: new URL('/', opts.redirectUrl).href,
+        }).href;
+      } catch (err) {
+        deps.log.warn({ err, issuer: opts.issuer }, 'OIDC discovery failed at sign-out');
+        return undefined;
+      }
+    },
+  };
+}
+
+export function oidcRoutes(
+  deps: AppDeps,
+  opts: OidcOptions,
+  client: OidcClient,
+  sessions: SessionStarter,
+  secureCookies: boolean,
+) {
+  const sealer = loginSealer(opts.clientSecret.reveal());
+  const { config } = client;
   const loginCookie = (value: string, maxAge: number) =>
     [
       `${LOGIN_COOKIE}=${value}`,

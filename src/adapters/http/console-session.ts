@@ -6,6 +6,10 @@
  * authenticated by the cookie must echo the token in `X-CSRF-Token`, checked before the
  * body is read; a bearer-token call needs none (nothing ambient). The demo sign-in, which
  * lets anyone pick a catalog person, exists only without OIDC on a loopback bind.
+ *
+ * A session ends at the earlier of its absolute end (`ttlMs` after sign-in) and its idle end
+ * (`idleMs` after the last call the person made). Calls the page makes by itself — the live
+ * feed, and refreshes marked `X-Countersign-Background: 1` — do not count as use.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -25,7 +29,19 @@ export interface SessionOptions {
   secureCookies: boolean;
   /** How long a sign-in lasts, in milliseconds. */
   ttlMs: number;
+  /** How long a session may go unused before it ends, in milliseconds. */
+  idleMs: number;
+  /**
+   * For a session signed in through OIDC: where to send the browser after sign-out so the
+   * provider ends its session too (RP-initiated logout); undefined when it offers none.
+   */
+  providerLogoutUrl?: () => Promise<string | undefined>;
 }
+
+/** The header the console sends on calls it makes by itself (they do not keep a session alive). */
+export const BACKGROUND_HEADER = 'x-countersign-background';
+/** Paths whose calls never count as use: the live feed stays open while nobody is there. */
+const NOT_USE = new Set(['/api/v1/feed']);
 
 export const DemoSignInBody = z.strictObject({ person: z.string().min(1).max(64) });
 
@@ -64,15 +80,25 @@ function refuseCrossSite(req: FastifyRequest): void {
  * The `onRequest` hook for `/api/v1/*`: finds the cookie's session (when no bearer token
  * is sent) and checks the CSRF token of mutating calls before anything else runs.
  */
-export function sessionHook(deps: AppDeps) {
+export function sessionHook(deps: AppDeps, opts: SessionOptions) {
+  // Slide the idle end in steps, not on every call: at most a twentieth of the idle time late.
+  const step = Math.min(60_000, Math.floor(opts.idleMs / 20));
   return async (req: FastifyRequest): Promise<void> => {
     if (!req.url.startsWith('/api/v1/') || bearerToken(req)) return;
     const value = cookieValue(req, SESSION_COOKIE);
     if (!value || !COOKIE_VALUE.test(value)) return;
-    const session = await deps.store.sessions.find(deps.sha256(value), deps.clock.now());
-    if (!session) return;
-    rememberSession(req, session);
+    const now = deps.clock.now();
+    const found = await deps.store.sessions.find(deps.sha256(value), now);
+    if (!found) return;
     const path = req.url.split('?')[0] ?? '';
+    let session = found;
+    const idleEnd = Math.min(found.createdAt + opts.ttlMs, now + opts.idleMs);
+    const use = req.headers[BACKGROUND_HEADER] !== '1' && !NOT_USE.has(path);
+    if (use && idleEnd - found.expiresAt >= step) {
+      await deps.store.sessions.touch(found.idHash, idleEnd, now);
+      session = { ...found, expiresAt: idleEnd };
+    }
+    rememberSession(req, session);
     if (!MUTATING.has(req.method) || CSRF_EXEMPT.has(path)) return;
     if (!sameToken(req.headers['x-csrf-token'], session.csrf)) {
       throw new DomainError(
@@ -83,13 +109,18 @@ export function sessionHook(deps: AppDeps) {
   };
 }
 
+/** What `GET /session` and a sign-in answer: who, the CSRF token, how, and the idle time. */
+export interface SessionView {
+  person: ReturnType<typeof personView>;
+  csrf: string;
+  via: ConsoleSession['via'];
+  /** The session ends after this long without use, in milliseconds. */
+  idleMs: number;
+}
+
 export interface SessionStarter {
   /** Creates a session for `person`, audits it and sets the cookie on `reply`. */
-  start(
-    reply: FastifyReply,
-    person: Person,
-    via: ConsoleSession['via'],
-  ): Promise<{ person: ReturnType<typeof personView>; csrf: string; via: ConsoleSession['via'] }>;
+  start(reply: FastifyReply, person: Person, via: ConsoleSession['via']): Promise<SessionView>;
   /** Ends the request's session (if any), audited. */
   end(req: FastifyRequest, reason: string): Promise<void>;
   /** Tells the browser to drop the cookie. */
@@ -113,19 +144,19 @@ export function sessionStarter(
         csrf,
         via,
         createdAt: now,
-        expiresAt: now + opts.ttlMs,
+        expiresAt: now + Math.min(opts.ttlMs, opts.idleMs),
       };
       await deps.store.sessions.start(
         session,
         auditOf({ person, surface: 'console' }, now, {
           action: 'session.started',
           target: person.id,
-          detail: { via, expiresAt: session.expiresAt },
+          detail: { via, expiresAt: now + opts.ttlMs, idleMs: opts.idleMs },
         }),
       );
       reply.header('set-cookie', cookie(value, Math.floor(opts.ttlMs / 1000), opts.secureCookies));
       reply.header('cache-control', 'no-store');
-      return { person: personView(person), csrf, via };
+      return { person: personView(person), csrf, via, idleMs: opts.idleMs };
     },
     async end(req, reason) {
       const session = sessionOf(req);
@@ -155,7 +186,13 @@ export function sessionRoutes(deps: AppDeps, opts: SessionOptions, sessions: Ses
         throw new DomainError('UNAUTHENTICATED', 'Not signed in to the console.');
       }
       reply.header('cache-control', 'no-store');
-      return { person: personView(person), csrf: session.csrf, via: session.via };
+      const view: SessionView = {
+        person: personView(person),
+        csrf: session.csrf,
+        via: session.via,
+        idleMs: opts.idleMs,
+      };
+      return view;
     });
 
     app.get('/session/demo', async () => {
@@ -180,8 +217,12 @@ export function sessionRoutes(deps: AppDeps, opts: SessionOptions, sessions: Ses
 
     app.post('/session/logout', async (req, reply) => {
       refuseCrossSite(req);
+      const via = sessionOf(req)?.via;
       await sessions.end(req, 'signed out');
       sessions.clearCookie(reply);
+      // Signed in at the provider: the browser goes there next, so it signs out there too.
+      const providerLogout = via === 'oidc' ? await opts.providerLogoutUrl?.() : undefined;
+      if (providerLogout) return reply.code(200).send({ providerLogoutUrl: providerLogout });
       return reply.code(204).send();
     });
   };

@@ -11,6 +11,43 @@ export const sessionScheme = {
     'The console session (HttpOnly, SameSite=Lax). Mutating calls made with it need X-CSRF-Token.',
 };
 
+const query = (name: string, description: string, schema: object) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+
+/** The query parameters of `GET /audit`, with their meaning (the console's audit page uses them). */
+export function auditParams() {
+  const seq = { type: 'integer', minimum: 0 };
+  const time = { type: 'string', format: 'date-time' };
+  return [
+    query('target', 'Entries about this record (REQ-…, INC-…, RBR-…) or target', {
+      type: 'string',
+    }),
+    query('actor', 'Entries by this person or actor', { type: 'string' }),
+    query('action', 'Entries with this action, e.g. request.created', { type: 'string' }),
+    query('afterSeq', 'Entries with a larger seq (the cursor of oldest-first pages)', seq),
+    query('before', 'Entries with a smaller seq, newest first (the cursor of newest-first pages)', {
+      type: 'integer',
+      minimum: 1,
+    }),
+    query('from', 'Entries at or after this time (ISO 8601 with Z or an offset)', time),
+    query('to', 'Entries at or before this time (ISO 8601 with Z or an offset)', time),
+    query('order', 'oldest (default) or newest first; newest when before is given', {
+      type: 'string',
+      enum: ['oldest', 'newest'],
+    }),
+    query('limit', 'Entries read per page, 1–1000, default 100', {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+    }),
+  ];
+}
+
 export function consolePaths() {
   return {
     '/session': {

@@ -4,7 +4,6 @@ import { AlertQuery, EventQuery, SilenceBody } from './alert-routes.ts';
 import {
   AmendBody,
   ApproveBody,
-  AuditQuery,
   CancelBody,
   CreateRequestBody,
   DenyBody,
@@ -12,7 +11,7 @@ import {
   RequestListQuery,
   SettleBody,
 } from './api-schemas.ts';
-import { consolePaths, sessionScheme } from './openapi-console.ts';
+import { auditParams, consolePaths, sessionScheme } from './openapi-console.ts';
 import { responsePaths } from './openapi-incidents.ts';
 import { idemHeader, json, ok, pathParam, post, problem, queryParams } from './openapi-parts.ts';
 
@@ -102,9 +101,12 @@ export function openApiDocument() {
       },
       '/audit': {
         get: {
-          summary: 'Query the audit log, oldest first',
-          parameters: queryParams(AuditQuery),
-          responses: { 200: ok('Entries'), 401: problem },
+          summary:
+            'Query the audit log: oldest first after afterSeq, or newest first before a seq (before=) or with order=newest; from/to bound the time',
+          description:
+            'Answers { entries, lastSeq, more }: entries you may see, the seq of the last entry read (seen or not), and whether a next page may exist. Page newest first with before=<lastSeq>, oldest first with afterSeq=<lastSeq>. A bad cursor or time is a 400 naming the parameter.',
+          parameters: auditParams(),
+          responses: { 200: ok('{ entries, lastSeq?, more }'), 400: problem, 401: problem },
         },
       },
       '/alerts': {

@@ -13,6 +13,8 @@
  *     A listener that throws before acking gets a 500 and its delivery record is dropped, so
  *     Slack's retry is handled; errors after the answer are logged.
  *
+ * Steps 5–7 are `SlackDeliveries` (`slack-deliveries.ts`), shared with Socket Mode.
+ *
  * The route is registered as an encapsulated plugin, so its raw-body parsers and body limit
  * never touch other routes.
  */
@@ -24,8 +26,6 @@ import {
   type Logger as BoltLogger,
   LogLevel,
   type Receiver,
-  type ReceiverEvent,
-  ReceiverMultipleAckError,
 } from '@slack/bolt';
 import type {
   FastifyError,
@@ -39,6 +39,7 @@ import type { Log } from '../../app/context.ts';
 import type { Store } from '../../app/ports.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { problemOf, sendProblem, toProblem } from '../http/problem.ts';
+import { type FirstOutcome, SlackDeliveries } from './slack-deliveries.ts';
 import { type SignatureFailure, verifySlackSignature } from './verify-signature.ts';
 
 export interface FastifyReceiverOptions {
@@ -65,8 +66,7 @@ export interface FastifyReceiverOptions {
   drainTimeoutMs?: number;
 }
 
-/** The scope of Slack delivery records in the store's idempotency table. */
-export const SLACK_DEDUPE_SCOPE = 'slack';
+export { deliveryKey, foreignTo, SLACK_DEDUPE_SCOPE } from './slack-deliveries.ts';
 
 const DEFAULT_BODY_LIMIT = 1_048_576;
 const NOT_VERIFIED = 'The request could not be verified as coming from Slack.';
@@ -77,19 +77,12 @@ type Delivery =
   | { kind: 'url_verification'; challenge: string }
   | { kind: 'event' | 'interaction' | 'command'; body: Body };
 type Parsed = { ok: true; delivery: Delivery } | { ok: false; detail: string };
-/** What happened first after dispatch: it decides the HTTP answer. */
-type First =
-  | { kind: 'acked'; response: unknown }
-  | { kind: 'timeout' }
-  | { kind: 'done' }
-  | { kind: 'failed'; error: unknown };
-type Settled = { ok: true } | { ok: false; error: unknown };
 
 export class FastifyReceiver implements Receiver {
   readonly #o: Required<Pick<FastifyReceiverOptions, 'path' | 'bodyLimit' | 'ackTimeoutMs'>> &
     FastifyReceiverOptions;
   #app: App | undefined;
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #deliveries: SlackDeliveries;
 
   constructor(options: FastifyReceiverOptions) {
     if (!options.signingSecret) throw new TypeError('FastifyReceiver: signingSecret is empty');
@@ -99,6 +92,15 @@ export class FastifyReceiver implements Receiver {
       ackTimeoutMs: 2_500,
       ...options,
     };
+    const { store, clock, log, appId, teamId, ackTimeoutMs } = this.#o;
+    this.#deliveries = new SlackDeliveries({
+      store,
+      clock,
+      log,
+      ackTimeoutMs,
+      ...(appId ? { appId } : {}),
+      ...(teamId ? { teamId } : {}),
+    });
   }
 
   /** Bolt calls this from `new App({ receiver })`. */
@@ -116,12 +118,7 @@ export class FastifyReceiver implements Receiver {
 
   /** Waits (at most `drainTimeoutMs`) for listeners still working after their answer. */
   async stop(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((r) => {
-      timer = setTimeout(r, this.#o.drainTimeoutMs ?? 10_000);
-    });
-    await Promise.race([Promise.allSettled([...this.#inflight]), limit]);
-    clearTimeout(timer);
+    await this.#deliveries.drain(this.#o.drainTimeoutMs ?? 10_000);
   }
 
   readonly #plugin: FastifyPluginCallback = (f, _opts, done) => {
@@ -151,27 +148,18 @@ export class FastifyReceiver implements Receiver {
     const d = parsed.delivery;
     if (d.kind === 'ssl_check') return reply.code(200).send();
     if (d.kind === 'url_verification') return reply.code(200).send({ challenge: d.challenge });
-    const foreign = foreignTo(d.body, this.#o.appId, this.#o.teamId);
-    if (foreign) {
-      this.#o.log.warn({ foreign }, 'slack request refused: another app or workspace');
+    const app = this.#app;
+    if (!app) throw new Error('FastifyReceiver: no Bolt App; pass the receiver to new App()');
+    const admitted = await this.#deliveries.admit(d.kind, d.body, hash('sha256', raw, 'hex'));
+    if (admitted.kind === 'foreign') {
       return sendProblem(
         reply,
         problemOf('FORBIDDEN', 'This endpoint does not serve that Slack app or workspace.'),
       );
     }
-    const app = this.#app;
-    if (!app) throw new Error('FastifyReceiver: no Bolt App; pass the receiver to new App()');
-    const bodyHash = hash('sha256', raw, 'hex');
-    const key = deliveryKey(d.kind, d.body, bodyHash);
-    if (key !== undefined) {
-      const { store, clock } = this.#o;
-      const begun = await store.beginIdempotent(SLACK_DEDUPE_SCOPE, key, bodyHash, clock());
-      if (begun.state !== 'new') {
-        this.#o.log.info({ key, state: begun.state }, 'slack redelivery not dispatched again');
-        return reply.code(200).send();
-      }
-    }
-    return this.#dispatch(app, { body: d.body, ...retryOf(req) }, reply, key);
+    if (admitted.kind === 'redelivery') return reply.code(200).send();
+    const event = { body: d.body, ...retryOf(req) };
+    return this.#answer(reply, await this.#deliveries.dispatch(app, event, admitted.key));
   }
 
   #refuseSignature(reply: FastifyReply, reason: SignatureFailure): FastifyReply {
@@ -184,38 +172,7 @@ export class FastifyReceiver implements Receiver {
     return sendProblem(reply, problemOf('UNAUTHENTICATED', NOT_VERIFIED));
   }
 
-  /** Hands the body to Bolt and answers on whichever comes first: ack, timeout, finish, failure. */
-  async #dispatch(
-    app: App,
-    event: Omit<ReceiverEvent, 'ack'>,
-    reply: FastifyReply,
-    key: string | undefined,
-  ): Promise<FastifyReply> {
-    let settleFirst: (f: First) => void = () => undefined;
-    const first = new Promise<First>((r) => {
-      settleFirst = r;
-    });
-    let acked = false;
-    const ack = async (response?: unknown): Promise<void> => {
-      if (acked) throw new ReceiverMultipleAckError();
-      acked = true;
-      settleFirst({ kind: 'acked', response });
-    };
-    const timer = setTimeout(() => settleFirst({ kind: 'timeout' }), this.#o.ackTimeoutMs);
-    const work: Promise<Settled> = app.processEvent({ ...event, ack }).then(
-      (): Settled => ({ ok: true }),
-      (error: unknown): Settled => ({ ok: false, error }),
-    );
-    void work.then((s) =>
-      settleFirst(s.ok ? { kind: 'done' } : { kind: 'failed', error: s.error }),
-    );
-    const outcome = await first;
-    clearTimeout(timer);
-    this.#track(work.then((s) => this.#afterwards(s, outcome, key)));
-    return this.#answer(reply, outcome);
-  }
-
-  #answer(reply: FastifyReply, outcome: First): FastifyReply {
+  #answer(reply: FastifyReply, outcome: FirstOutcome): FastifyReply {
     switch (outcome.kind) {
       case 'acked':
         return sendAck(reply, outcome.response);
@@ -235,30 +192,6 @@ export class FastifyReceiver implements Receiver {
           problemOf('INTERNAL', 'Something went wrong; it has been logged.'),
         );
     }
-  }
-
-  /**
-   * Once the listener is done: a failure before any answer forgets the delivery record, so
-   * Slack's retry (or the person's next try) is handled. Otherwise the record stays as it
-   * is: any record already means "seen", so marking it done would only cost a second
-   * fsynced commit per delivery on the event loop.
-   */
-  async #afterwards(s: Settled, outcome: First, key: string | undefined): Promise<void> {
-    if (!s.ok && outcome.kind !== 'failed') {
-      this.#o.log.error({ err: s.error }, 'slack listener failed after its answer');
-    }
-    if (key === undefined || outcome.kind !== 'failed') return;
-    await this.#o.store
-      .abandonIdempotent(SLACK_DEDUPE_SCOPE, key)
-      .catch((err: unknown) =>
-        this.#o.log.error({ err, key }, 'slack delivery record not updated'),
-      );
-  }
-
-  #track(p: Promise<void>): void {
-    const tracked = p.catch((err: unknown) => this.#o.log.error({ err }, 'slack after-work'));
-    this.#inflight.add(tracked);
-    void tracked.finally(() => this.#inflight.delete(tracked));
   }
 
   #onError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -356,57 +289,15 @@ function invalid(detail: string): Parsed {
   return { ok: false, detail };
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const field = (v: unknown, name: string): unknown =>
-  typeof v === 'object' && v !== null ? (v as Body)[name] : undefined;
-
-/** Why a payload is not ours (`app` or `team`), or undefined when it is (or nothing is set). */
-export function foreignTo(body: Body, appId?: string, teamId?: string): 'app' | 'team' | undefined {
-  if (appId !== undefined && body.api_app_id !== appId) return 'app';
-  if (teamId === undefined) return undefined;
-  const ids = teamId.startsWith('E')
-    ? [body.enterprise_id, field(body.enterprise, 'id')]
-    : [body.team_id, field(body.team, 'id')];
-  const present = ids.map(str).filter((id) => id !== undefined);
-  return present.length > 0 && present.every((id) => id === teamId) ? undefined : 'team';
-}
-
-/**
- * The delivery's dedupe key: what Slack repeats when it delivers the same thing again.
- * Events API: `event_id`. Slash command: `trigger_id`. Interactivity: `type`, `trigger_id`
- * and the first action's `action_ts` (or the view id). Anything without those ids: the body
- * hash, so a byte-for-byte replay is caught. Option lookups (`*_suggestion`) are never
- * deduplicated: each keystroke must be answered.
- */
-export function deliveryKey(
-  kind: 'event' | 'interaction' | 'command',
-  body: Body,
-  bodyHash: string,
-): string | undefined {
-  const byBody = () => `body:${bodyHash}`;
-  if (kind === 'event') return str(body.event_id) ? `event:${body.event_id}` : byBody();
-  if (kind === 'command') return str(body.trigger_id) ? `command:${body.trigger_id}` : byBody();
-  const type = String(body.type);
-  if (type.endsWith('_suggestion')) return undefined;
-  const trigger = str(body.trigger_id);
-  if (!trigger) return byBody();
-  const actions = body.actions;
-  const second =
-    str(field(Array.isArray(actions) ? actions[0] : undefined, 'action_ts')) ??
-    str(field(body.view, 'id')) ??
-    '';
-  const key = `${type}:${trigger}:${second}`;
-  return key.length <= 200 ? key : `${type}:${hash('sha256', key, 'hex')}`;
-}
-
 export interface SlackAppOptions {
-  /** Kept for Bolt's options; the receiver does the verifying. */
-  signingSecret: string;
+  /** Kept for Bolt's options; the receiver does the verifying. None in Socket Mode. */
+  signingSecret?: string;
   /** The bot token (`xoxb-…`) every listener's `client` carries. */
   botToken: string;
   /** The Web API base URL; default Slack's. Tests and proxies point it elsewhere. */
   apiUrl?: string;
-  receiver: FastifyReceiver;
+  /** `FastifyReceiver` (HTTP) or `SlackSocketModeReceiver` (Socket Mode). */
+  receiver: Receiver;
   log: Logger;
   /** The bot's ids from `auth.test`, when known: let Bolt's `ignoreSelf` drop our own events. */
   botId?: string;
@@ -428,7 +319,7 @@ export function createSlackApp(options: SlackAppOptions): App {
   const authorize: Authorize<boolean> = async () => ({ botToken: options.botToken, ...identity });
   return new App({
     receiver: options.receiver,
-    signingSecret: options.signingSecret,
+    ...(options.signingSecret ? { signingSecret: options.signingSecret } : {}),
     authorize,
     logger: boltLogger(options.log),
     clientOptions: {

@@ -1,6 +1,7 @@
 /**
- * Slack as a whole: the receiver on the shared Fastify server, the Bolt app with every
- * listener, and the notifier that keeps approval prompts in step with the store.
+ * Slack as a whole: the receiver — on the shared Fastify server at `/slack/events`, or over
+ * Socket Mode when an app-level token is given — the Bolt app with every listener, and the
+ * notifier that keeps approval prompts in step with the store.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,10 +15,16 @@ import { registerSlackListeners } from './register-listeners.ts';
 import { slackAlertChat } from './slack-alert-chat.ts';
 import { slackIncidentChat } from './slack-incident-chat.ts';
 import { slackNotifier } from './slack-notifier.ts';
+import { SlackSocketModeReceiver, type SocketState } from './socket-mode-receiver.ts';
 
 export interface SlackSettings {
-  signingSecret: string;
+  /** Verifies deliveries to `/slack/events`. Needed unless `appToken` is set (then unused). */
+  signingSecret?: string;
   botToken: string;
+  /** An app-level token (`xapp-…`): Slack runs over Socket Mode, and `/slack/events` is not mounted. */
+  appToken?: string;
+  /** Socket Mode's heartbeat, in ms, also its reconnect back-off unit. Default 5000 (tests shorten it). */
+  socketPingMs?: number;
   apiUrl?: string;
   appId?: string;
   teamId?: string;
@@ -28,6 +35,15 @@ export interface SlackSettings {
 }
 
 export interface MountedSlack {
+  /** How Slack reaches us: `http` (`/slack/events`) or `socket` (Socket Mode). */
+  transport: 'http' | 'socket';
+  /**
+   * Socket Mode: opens the connection and waits (boundedly) for Slack's `hello`; rejects when
+   * Slack refuses the app token. HTTP: nothing to do. Call once, after mounting.
+   */
+  start(): Promise<void>;
+  /** Socket Mode's connection state, for logs and health; undefined over HTTP. */
+  socketState(): SocketState | undefined;
   notifier: Notifier;
   /** Alert groups and digests, shown in the routes' channels. */
   alertChat: AlertChat;
@@ -44,25 +60,17 @@ export function mountSlack(
   log: Logger,
   onVerificationFailure?: (reason: string) => void,
 ): MountedSlack {
-  const receiver = new FastifyReceiver({
-    signingSecret: settings.signingSecret,
-    bodyLimit: settings.bodyLimit,
-    clock: () => deps.clock.now(),
-    store: deps.store,
-    log,
-    ...(settings.appId ? { appId: settings.appId } : {}),
-    ...(settings.teamId ? { teamId: settings.teamId } : {}),
-    ...(onVerificationFailure ? { onVerificationFailure } : {}),
-  });
+  const receiver = slackReceiver(deps, settings, log, onVerificationFailure);
   const app = createSlackApp({
-    signingSecret: settings.signingSecret,
     botToken: settings.botToken,
     receiver,
     log,
+    ...(settings.signingSecret ? { signingSecret: settings.signingSecret } : {}),
     ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
   });
   registerSlackListeners(app, deps, settings.consoleUrl ? { consoleUrl: settings.consoleUrl } : {});
-  receiver.register(http);
+  if (receiver instanceof FastifyReceiver) receiver.register(http);
+  const socket = receiver instanceof SlackSocketModeReceiver ? receiver : undefined;
   const client = slackClient(settings.botToken, settings.apiUrl);
   const queue = new ChannelQueue(client, {
     log,
@@ -87,6 +95,9 @@ export function mountSlack(
     ...(settings.consoleUrl ? { consoleUrl: settings.consoleUrl } : {}),
   });
   return {
+    transport: socket ? 'socket' : 'http',
+    start: () => receiver.start(),
+    socketState: () => socket?.state,
     notifier,
     alertChat,
     incidentChat,
@@ -95,6 +106,37 @@ export function mountSlack(
       await queue.stop();
     },
   };
+}
+
+/** Socket Mode when an app token is given, else our receiver at `/slack/events`. */
+function slackReceiver(
+  deps: AppDeps,
+  settings: SlackSettings,
+  log: Logger,
+  onVerificationFailure?: (reason: string) => void,
+): FastifyReceiver | SlackSocketModeReceiver {
+  const common = {
+    clock: () => deps.clock.now(),
+    store: deps.store,
+    log,
+    ...(settings.appId ? { appId: settings.appId } : {}),
+    ...(settings.teamId ? { teamId: settings.teamId } : {}),
+  };
+  if (settings.appToken) {
+    return new SlackSocketModeReceiver({
+      ...common,
+      appToken: settings.appToken,
+      ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
+      ...(settings.socketPingMs !== undefined ? { pingTimeoutMs: settings.socketPingMs } : {}),
+    });
+  }
+  if (!settings.signingSecret) throw new TypeError('mountSlack: set signingSecret or appToken');
+  return new FastifyReceiver({
+    ...common,
+    signingSecret: settings.signingSecret,
+    bodyLimit: settings.bodyLimit,
+    ...(onVerificationFailure ? { onVerificationFailure } : {}),
+  });
 }
 
 /** Sends every notification to each notifier; one failing fails the whole (to be retried). */

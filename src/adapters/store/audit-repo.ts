@@ -106,7 +106,10 @@ export async function appendAudit(
   return entries;
 }
 
-/** Oldest first, filtered by target, actor and action, after `afterSeq`. */
+/**
+ * Oldest first (or newest first with `order: 'newest'`), filtered by target, actor, action,
+ * a seq range (`afterSeq` < seq < `beforeSeq`) and a time range (`fromAt` ≤ at ≤ `toAt`).
+ */
 export async function queryAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]> {
   const limit = pageSize(f.limit, AUDIT_PAGE.default, AUDIT_PAGE.max);
   if (limit === 0) return [];
@@ -117,7 +120,10 @@ export async function queryAudit(db: Db, f: AuditFilter): Promise<AuditEntry[]> 
     .$if(f.actor !== undefined, (q) => q.where('actor', '=', f.actor ?? ''))
     .$if(f.action !== undefined, (q) => q.where('action', '=', f.action ?? ''))
     .$if(f.afterSeq !== undefined, (q) => q.where('seq', '>', f.afterSeq ?? 0))
-    .orderBy('seq')
+    .$if(f.beforeSeq !== undefined, (q) => q.where('seq', '<', f.beforeSeq ?? 0))
+    .$if(f.fromAt !== undefined, (q) => q.where('at', '>=', f.fromAt ?? 0))
+    .$if(f.toAt !== undefined, (q) => q.where('at', '<=', f.toAt ?? 0))
+    .orderBy('seq', f.order === 'newest' ? 'desc' : 'asc')
     .limit(limit)
     .execute();
   return rows.map(fromAuditRow);

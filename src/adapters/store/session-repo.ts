@@ -1,7 +1,8 @@
 /**
  * Console sessions over Kysely, for SQLite and PostgreSQL. A row is keyed by the SHA-256 of
  * the cookie value, so a copy of the table signs nobody in. Starting and ending a session
- * write its audit entry in the same transaction.
+ * write its audit entry in the same transaction. `expires_at` is the earlier of the absolute
+ * end (`created_at` + the session's lifetime) and the idle end, which `touch` slides on use.
  */
 import { type Kysely, sql } from 'kysely';
 import type { ConsoleSession, SessionStore, Sha256 } from '../../app/ports.ts';
@@ -66,6 +67,18 @@ export class KyselySessionStore implements SessionStore {
         .executeTakeFirst(),
     );
     return row ? fromRow(row) : undefined;
+  }
+
+  async touch(idHash: string, expiresAt: number, now: number): Promise<void> {
+    this.usable();
+    await guardStore(() =>
+      this.db
+        .updateTable('console_sessions')
+        .set({ expires_at: expiresAt })
+        .where('id_hash', '=', idHash)
+        .where('expires_at', '>', now)
+        .execute(),
+    );
   }
 
   end(

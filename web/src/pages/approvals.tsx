@@ -1,26 +1,51 @@
 /**
  * Approvals inbox: what waits for me (`GET /me/approvals`), each request with what it
  * needs and the sign-off buttons; and my own pending requests, which wait on others.
+ * Both refresh from the live feed as requests are made, signed off, decided or expire;
+ * a slow poll stands in only while the feed is not connected.
  */
-import { useEffect } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
+import { useFeedEvents } from '../feed-stream.ts';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import type { ActionRequest, ApprovalItem } from '../types.ts';
-import { ErrorNote, Loading, Page, useLoad } from '../ui.tsx';
+import type { ActionRequest, ApprovalItem, AuditEntry } from '../types.ts';
+import { ErrorNote, type Loaded, Loading, Page, useLoad } from '../ui.tsx';
 import { RequestSummary } from './request-parts.tsx';
 import { SignOffPanel } from './sign-off.tsx';
 
-/** How often the inbox looks again, in milliseconds. */
-const REFRESH_MS = 20_000;
+/** How often the page looks again while the live feed is not connected, in milliseconds. */
+const FALLBACK_POLL_MS = 20_000;
+/** Entries arriving within this many milliseconds cause one refresh. */
+const SETTLE_MS = 250;
 
-function Inbox() {
-  const { session } = useSession();
-  const inbox = useLoad<{ approvals: ApprovalItem[] }>('/me/approvals');
-  const { reload } = inbox;
+/** Whether an audit entry may change what waits for someone. */
+const touchesRequests = (e: AuditEntry) =>
+  /^(request|approval|execution)\./.test(e.action) || e.target.startsWith('REQ-');
+
+/**
+ * Calls `refresh` (quietly) shortly after any entry about requests arrives on the live feed,
+ * and every `FALLBACK_POLL_MS` while the feed is not live.
+ */
+function useLiveRefresh(refresh: () => void): void {
+  const timer = useRef(0);
+  const status = useFeedEvents((e) => {
+    if (!touchesRequests(e) || timer.current) return;
+    timer.current = window.setTimeout(() => {
+      timer.current = 0;
+      refresh();
+    }, SETTLE_MS);
+  });
+  useEffect(() => () => window.clearTimeout(timer.current), []);
   useEffect(() => {
-    const t = window.setInterval(reload, REFRESH_MS);
+    if (status === 'live') return;
+    const t = window.setInterval(refresh, FALLBACK_POLL_MS);
     return () => window.clearInterval(t);
-  }, [reload]);
+  }, [status, refresh]);
+}
+
+function Inbox({ inbox }: { inbox: Loaded<{ approvals: ApprovalItem[] }> }) {
+  const { session } = useSession();
+  const { reload } = inbox;
 
   const items = (inbox.data?.approvals ?? []).filter(
     (i) => i.request.requester !== session.person.id,
@@ -53,13 +78,7 @@ function Inbox() {
   );
 }
 
-function MyPending() {
-  const { session } = useSession();
-  const mine = useLoad<{ requests: ActionRequest[] }>('/requests', {
-    state: 'pending',
-    requester: session.person.id,
-    limit: 100,
-  });
+function MyPending({ mine }: { mine: Loaded<{ requests: ActionRequest[] }> }) {
   const list = mine.data?.requests ?? [];
   return (
     <section aria-labelledby="mine-heading">
@@ -80,10 +99,24 @@ function MyPending() {
 }
 
 export function ApprovalsPage() {
+  const { session } = useSession();
+  const inbox = useLoad<{ approvals: ApprovalItem[] }>('/me/approvals');
+  const mine = useLoad<{ requests: ActionRequest[] }>('/requests', {
+    state: 'pending',
+    requester: session.person.id,
+    limit: 100,
+  });
+  const { refresh: refreshInbox } = inbox;
+  const { refresh: refreshMine } = mine;
+  const refresh = useCallback(() => {
+    refreshInbox();
+    refreshMine();
+  }, [refreshInbox, refreshMine]);
+  useLiveRefresh(refresh);
   return (
     <Page title="Approvals">
-      <Inbox />
-      <MyPending />
+      <Inbox inbox={inbox} />
+      <MyPending mine={mine} />
     </Page>
   );
 }

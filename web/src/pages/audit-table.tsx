@@ -2,7 +2,7 @@
 import { formatLinks, shortDigest } from '../format.ts';
 import { RecordLink } from '../record-link.tsx';
 import type { AuditEntry } from '../types.ts';
-import { Badge, TableWrap, Time } from '../ui.tsx';
+import { Badge, EmptyRow, TableWrap, Time } from '../ui.tsx';
 
 function detailText(detail: Record<string, unknown>): string {
   const s = JSON.stringify(detail);
@@ -56,6 +56,7 @@ export function AuditTable({ entries, caption }: { entries: AuditEntry[]; captio
               </td>
             </tr>
           ))}
+          {entries.length === 0 ? <EmptyRow columns={8}>No audit entries.</EmptyRow> : null}
         </tbody>
       </table>
     </TableWrap>

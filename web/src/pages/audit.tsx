@@ -1,12 +1,12 @@
 /**
  * Audit: search the hash-chained log by person, action, record, service, link and time,
  * and verify the chain from the page (administrators). The server filters by actor,
- * action and target and pages oldest first after a seq; service, link and the end time
- * are matched here on each page, and the start time is found by bisecting on seq.
+ * action, target and time and pages newest first (`before` the last seq it read); service
+ * and link are matched here on each page.
  */
 import { type FormEvent, useState } from 'react';
-import { getJson, postJson } from '../api.ts';
-import { afterSeqAt } from '../audit-query.ts';
+import { postJson } from '../api.ts';
+import { type AuditSearch, newestPage } from '../audit-query.ts';
 import type { AuditEntry, VerifyReport } from '../types.ts';
 import { ErrorNote, Page, useAction } from '../ui.tsx';
 import { AuditTable } from './audit-table.tsx';
@@ -33,8 +33,7 @@ const EMPTY: Search = {
   to: '',
 };
 
-function matches(e: AuditEntry, s: Search, toMs: number): boolean {
-  if (e.at > toMs) return false;
+function matches(e: AuditEntry, s: Search): boolean {
   if (s.service) {
     const d = e.detail as { service?: unknown };
     if (d.service !== s.service && !e.target.includes(s.service)) return false;
@@ -79,25 +78,41 @@ function Verify() {
   );
 }
 
-/** Up to `PAGE` more matches after seq `after`, reading at most ten pages of the log. */
-async function findMatches(search: Search, after: number) {
-  const toMs = search.to ? Date.parse(search.to) : Number.POSITIVE_INFINITY;
+/** A `datetime-local` value (this browser's time zone, to the minute) as ms since epoch. */
+function localTime(value: string, endOfMinute: boolean): number | undefined {
+  const ms = value ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  return endOfMinute && value.length <= 16 ? ms + 59_999 : ms;
+}
+
+function serverSearch(s: Search): AuditSearch {
+  const from = localTime(s.from, false);
+  const to = localTime(s.to, true);
+  return {
+    actor: s.actor,
+    action: s.action,
+    target: s.target,
+    ...(from !== undefined ? { from } : {}),
+    ...(to !== undefined ? { to } : {}),
+  };
+}
+
+/**
+ * Up to `PAGE` more matches, newest first, before seq `before` (from the newest when
+ * undefined), reading at most ten pages of the log; `next` is the cursor for more.
+ */
+async function findMatches(search: Search, before: number | undefined) {
+  const query = serverSearch(search);
   const found: AuditEntry[] = [];
-  let next: number | undefined = after;
-  for (let pages = 0; next !== undefined && found.length < PAGE && pages < 10; pages++) {
-    const page: { entries: AuditEntry[] } = await getJson('/audit', {
-      actor: search.actor || undefined,
-      action: search.action || undefined,
-      target: search.target || undefined,
-      afterSeq: next,
-      limit: 1000,
-    });
-    const entries = page.entries;
-    found.push(...entries.filter((e) => matches(e, search, toMs)));
-    const last = entries.at(-1);
-    next = entries.length < 1000 || !last || last.at > toMs ? undefined : last.seq;
+  let cursor = before;
+  let more = true;
+  for (let pages = 0; more && found.length < PAGE && pages < 10; pages++) {
+    const page = await newestPage(query, cursor);
+    found.push(...page.entries.filter((e) => matches(e, search)));
+    more = page.more && page.lastSeq !== undefined;
+    cursor = page.lastSeq;
   }
-  return { found, next };
+  return { found, next: more ? cursor : undefined };
 }
 
 function SearchForm({ busy, onSearch }: { busy: boolean; onSearch: (s: Search) => void }) {
@@ -142,10 +157,9 @@ export function AuditPage() {
   const [results, setResults] = useState<AuditEntry[]>();
   const [cursor, setCursor] = useState<number | undefined>();
   const action = useAction();
-  const load = (search: Search, after: number, kept: AuditEntry[]) =>
+  const load = (search: Search, before: number | undefined, kept: AuditEntry[]) =>
     action.run(async () => {
-      const start = search.from && after === 0 ? await afterSeqAt(Date.parse(search.from)) : after;
-      const { found, next } = await findMatches(search, start);
+      const { found, next } = await findMatches(search, before);
       setSearched(search);
       setResults([...kept, ...found]);
       setCursor(next);
@@ -153,13 +167,13 @@ export function AuditPage() {
 
   return (
     <Page title="Audit">
-      <SearchForm busy={action.busy} onSearch={(s) => void load(s, 0, [])} />
+      <SearchForm busy={action.busy} onSearch={(s) => void load(s, undefined, [])} />
       <ErrorNote error={action.error} />
       <div role="status" className="muted">
         {action.busy ? 'Searching…' : results ? `${results.length} entries found.` : ''}
       </div>
       {results ? (
-        <AuditTable entries={results} caption="Matching audit entries, oldest first" />
+        <AuditTable entries={results} caption="Matching audit entries, newest first" />
       ) : null}
       {results && cursor !== undefined ? (
         <p>
@@ -168,7 +182,7 @@ export function AuditPage() {
             onClick={() => void load(searched, cursor, results)}
             disabled={action.busy}
           >
-            Load more
+            Load older entries
           </button>
         </p>
       ) : null}

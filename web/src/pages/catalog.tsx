@@ -6,7 +6,7 @@
 import { type ReactNode, useState } from 'react';
 import { shortDigest } from '../format.ts';
 import type { CommandClass, RollbackPlan, RunbookSummary, Severity } from '../types.ts';
-import { Badge, ErrorNote, Loading, Page, TableWrap, useLoad } from '../ui.tsx';
+import { Badge, EmptyRow, ErrorNote, Loading, Page, TableWrap, useLoad } from '../ui.tsx';
 import { rollbackText } from './request-parts.tsx';
 
 interface CatalogView {
@@ -98,6 +98,7 @@ function Services({ c }: { c: CatalogView }) {
             </td>
           </tr>
         ))}
+        {c.services.length === 0 ? <EmptyRow columns={4}>None in this catalog.</EmptyRow> : null}
       </tbody>
     </table>
   );
@@ -140,6 +141,7 @@ function Commands({ c }: { c: CatalogView }) {
             <td>{m.class === 'read-only' ? '—' : rollbackText(m.rollback)}</td>
           </tr>
         ))}
+        {c.commands.length === 0 ? <EmptyRow columns={6}>None in this catalog.</EmptyRow> : null}
       </tbody>
     </table>
   );
@@ -166,6 +168,7 @@ function Policies({ c }: { c: CatalogView }) {
             <td>{p.expiresAfterMinutes} min</td>
           </tr>
         ))}
+        {c.policies.length === 0 ? <EmptyRow columns={4}>None in this catalog.</EmptyRow> : null}
       </tbody>
     </table>
   );
@@ -207,6 +210,7 @@ function Runbooks({ c }: { c: CatalogView }) {
             </td>
           </tr>
         ))}
+        {c.runbooks.length === 0 ? <EmptyRow columns={5}>None in this catalog.</EmptyRow> : null}
       </tbody>
     </table>
   );
@@ -242,6 +246,7 @@ function Routes({ c }: { c: CatalogView }) {
             <td>{r.runbooks.join(', ') || '—'}</td>
           </tr>
         ))}
+        {c.routes.length === 0 ? <EmptyRow columns={7}>None in this catalog.</EmptyRow> : null}
       </tbody>
     </table>
   );
@@ -268,6 +273,7 @@ function People({ c }: { c: CatalogView }) {
             <td>{p.roles.join(', ')}</td>
           </tr>
         ))}
+        {c.people.length === 0 ? <EmptyRow columns={3}>None in this catalog.</EmptyRow> : null}
       </tbody>
     </table>
   );

@@ -3,7 +3,17 @@ import { type FormEvent, useState } from 'react';
 import { postJson } from '../api.ts';
 import { Link, navigate, useLocation, withQuery } from '../router.tsx';
 import type { Incident, Severity } from '../types.ts';
-import { Badge, ErrorNote, Loading, Page, TableWrap, Time, useAction, useLoad } from '../ui.tsx';
+import {
+  Badge,
+  EmptyRow,
+  ErrorNote,
+  Loading,
+  Page,
+  TableWrap,
+  Time,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
 
 const STATUS_CHOICES: [string, string][] = [
   ['open,mitigated', 'Open or mitigated'],
@@ -127,6 +137,7 @@ function IncidentTable({ incidents }: { incidents: Incident[] }) {
               </td>
             </tr>
           ))}
+          {incidents.length === 0 ? <EmptyRow columns={7}>No incidents match.</EmptyRow> : null}
         </tbody>
       </table>
     </TableWrap>

@@ -6,7 +6,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { formatParams } from '../format.ts';
 import { Link, navigate, useLocation, withQuery } from '../router.tsx';
 import { type ActionRequest, REQUEST_STATES } from '../types.ts';
-import { Badge, ErrorNote, Loading, Page, TableWrap, Time, useLoad } from '../ui.tsx';
+import { Badge, EmptyRow, ErrorNote, Loading, Page, TableWrap, Time, useLoad } from '../ui.tsx';
 import { linksText } from './request-parts.tsx';
 
 const PAGE_SIZE = 50;
@@ -112,6 +112,7 @@ function RequestTable({ requests, before }: { requests: ActionRequest[]; before:
               </td>
             </tr>
           ))}
+          {requests.length === 0 ? <EmptyRow columns={7}>No requests match.</EmptyRow> : null}
         </tbody>
       </table>
     </TableWrap>

@@ -4,7 +4,17 @@ import { type FormEvent, useState } from 'react';
 import { postJson } from '../api.ts';
 import { Link, navigate, useLocation, withQuery } from '../router.tsx';
 import type { RunbookRun, RunbookSummary, RunView } from '../types.ts';
-import { Badge, ErrorNote, Loading, Page, TableWrap, Time, useAction, useLoad } from '../ui.tsx';
+import {
+  Badge,
+  EmptyRow,
+  ErrorNote,
+  Loading,
+  Page,
+  TableWrap,
+  Time,
+  useAction,
+  useLoad,
+} from '../ui.tsx';
 
 function StartFromTicket({ onClose }: { onClose: () => void }) {
   const books = useLoad<{ runbooks: RunbookSummary[] }>('/runbooks');
@@ -113,6 +123,7 @@ function RunTable({ runs }: { runs: RunbookRun[] }) {
               </td>
             </tr>
           ))}
+          {runs.length === 0 ? <EmptyRow columns={7}>No runbook runs match.</EmptyRow> : null}
         </tbody>
       </table>
     </TableWrap>

@@ -10,7 +10,14 @@ import { ErrorNote, useAction } from '../ui.tsx';
 
 type Offer = { kind: 'loading' } | { kind: 'demo'; people: Person[] } | { kind: 'sso' };
 
-export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
+export function SignIn({
+  onSignedIn,
+  ended = false,
+}: {
+  onSignedIn: (s: Session) => void;
+  /** The session this page had just ended (unused too long, expired, or signed out elsewhere). */
+  ended?: boolean;
+}) {
   const [offer, setOffer] = useState<Offer>({ kind: 'loading' });
   const [chosen, setChosen] = useState('');
   const [loadError, setLoadError] = useState<unknown>();
@@ -40,6 +47,12 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       <p className="muted">
         Approvals bound to the exact request, executed once, audited in a hash chain.
       </p>
+      {ended ? (
+        <p className="notice" role="status">
+          Your session ended: it went unused for too long, reached its end, or was signed out
+          elsewhere. Sign in again to go on.
+        </p>
+      ) : null}
       <ErrorNote error={loadError} />
       {offer.kind === 'loading' ? <p role="status">Loading…</p> : null}
       {offer.kind === 'demo' ? (
@@ -71,7 +84,12 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
             </ul>
           </fieldset>
           <ErrorNote error={action.error} />
-          <button type="submit" className="primary" disabled={action.busy || !chosen}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={!chosen}
+            aria-disabled={action.busy || undefined}
+          >
             {action.busy ? 'Signing in…' : 'Sign in as this demo person'}
           </button>
         </form>

@@ -1,15 +1,15 @@
 /**
  * Deciding a pending request, as in Slack: every sign-off names the digest the person
  * reviewed; a destructive command's approval needs `<service>/<environment>` typed out;
- * a denial needs a reason; the requester may cancel instead. The server applies the rules
- * and its refusals are shown with their codes.
+ * a denial needs a reason, asked in a modal dialog; the requester may cancel instead. The
+ * server applies the rules and its refusals are shown with their codes.
  */
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useId, useRef, useState } from 'react';
 import { postJson } from '../api.ts';
 import { shortDigest } from '../format.ts';
 import { useSession } from '../session.tsx';
 import type { ActionRequest, ApprovalKind } from '../types.ts';
-import { type Action, ErrorNote, useAction } from '../ui.tsx';
+import { type Action, Dialog, ErrorNote, useAction } from '../ui.tsx';
 
 const KIND_BUTTON: Record<ApprovalKind, string> = {
   approval: 'Approve',
@@ -78,9 +78,9 @@ function SignOffButtons({
           key={kind}
           type="button"
           className={kind === 'approval' ? 'primary' : ''}
-          disabled={
-            action.busy || (kind === 'approval' && needsTyping && confirmation !== expected)
-          }
+          // Busy is aria-disabled, not disabled: a disabled button would drop keyboard focus.
+          disabled={kind === 'approval' && needsTyping && confirmation !== expected}
+          aria-disabled={action.busy || undefined}
           onClick={() => void signOff(kind)}
         >
           {KIND_BUTTON[kind]}
@@ -91,8 +91,8 @@ function SignOffButtons({
   );
 }
 
-/** Deny (a reason is required) or cancel one's own request (a reason is optional). */
-function DecideForm({
+/** A dialog to deny (a reason is required) or cancel one's own request (reason optional). */
+function DecideDialog({
   request,
   deny,
   action,
@@ -108,7 +108,6 @@ function DecideForm({
   const [reason, setReason] = useState('');
   const box = useRef<HTMLTextAreaElement>(null);
   const uid = useId();
-  useEffect(() => box.current?.focus(), []);
   const decide = (e: FormEvent) => {
     e.preventDefault();
     void action.run(async () => {
@@ -118,30 +117,42 @@ function DecideForm({
     });
   };
   return (
-    <form onSubmit={decide} className="decide-form">
-      <div className="field">
-        <label htmlFor={`${uid}-reason`}>
-          {deny ? 'Why deny it? (required)' : 'Why cancel it? (optional)'}
-        </label>
-        <textarea
-          id={`${uid}-reason`}
-          ref={box}
-          rows={2}
-          maxLength={1000}
-          required={deny}
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-        />
-      </div>
-      <div className="button-row">
-        <button type="submit" className="danger" disabled={action.busy || (deny && !reason.trim())}>
-          {deny ? 'Deny the request' : 'Cancel the request'}
-        </button>
-        <button type="button" onClick={onBack} disabled={action.busy}>
-          Back
-        </button>
-      </div>
-    </form>
+    <Dialog title={`${deny ? 'Deny' : 'Cancel'} ${request.id}`} onClose={onBack} initialFocus={box}>
+      <p className="hint">
+        <code>{request.command}</code> {request.service}/{request.environment}, asked by{' '}
+        {request.requester}.
+      </p>
+      <form onSubmit={decide} className="decide-form">
+        <div className="field">
+          <label htmlFor={`${uid}-reason`}>
+            {deny ? 'Why deny it? (required)' : 'Why cancel it? (optional)'}
+          </label>
+          <textarea
+            id={`${uid}-reason`}
+            ref={box}
+            rows={2}
+            maxLength={1000}
+            required={deny}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </div>
+        <div className="button-row">
+          <button
+            type="submit"
+            className="danger"
+            disabled={deny && !reason.trim()}
+            aria-disabled={action.busy || undefined}
+          >
+            {deny ? 'Deny the request' : 'Cancel the request'}
+          </button>
+          <button type="button" onClick={onBack} aria-disabled={action.busy || undefined}>
+            Back
+          </button>
+        </div>
+        <ErrorNote error={action.error} />
+      </form>
+    </Dialog>
   );
 }
 
@@ -167,32 +178,38 @@ export function SignOffPanel({
         You are deciding digest <code title={request.digest}>{shortDigest(request.digest)}</code>.
         If the request changes, your sign-off no longer counts.
       </p>
+      <div className="button-row">
+        <SignOffButtons request={request} kinds={available} action={action} onDone={onDone} />
+        <button
+          type="button"
+          className={mine ? '' : 'danger'}
+          onClick={() => {
+            action.clear();
+            setDeciding(true);
+          }}
+          aria-disabled={action.busy || undefined}
+          aria-haspopup="dialog"
+        >
+          {mine ? 'Cancel my request…' : 'Deny…'}
+          <span className="visually-hidden"> {request.id}</span>
+        </button>
+      </div>
       {deciding ? (
-        <DecideForm
+        <DecideDialog
           request={request}
           deny={!mine}
           action={action}
-          onDone={onDone}
+          onDone={(r) => {
+            setDeciding(false);
+            onDone(r);
+          }}
           onBack={() => setDeciding(false)}
         />
-      ) : (
-        <div className="button-row">
-          <SignOffButtons request={request} kinds={available} action={action} onDone={onDone} />
-          <button
-            type="button"
-            className={mine ? '' : 'danger'}
-            onClick={() => setDeciding(true)}
-            disabled={action.busy}
-          >
-            {mine ? 'Cancel my request…' : 'Deny…'}
-            <span className="visually-hidden"> {request.id}</span>
-          </button>
-        </div>
-      )}
-      {!deciding && available.length === 0 && !mine ? (
+      ) : null}
+      {available.length === 0 && !mine ? (
         <p className="hint">There is no sign-off here you can give now.</p>
       ) : null}
-      <ErrorNote error={action.error} />
+      {deciding ? null : <ErrorNote error={action.error} />}
     </div>
   );
 }
