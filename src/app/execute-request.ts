@@ -23,10 +23,35 @@ import type { OutboxEffect, StoreTx } from './ports.ts';
 import { cleanOutput } from './request-action.ts';
 
 export async function executeRequest(deps: AppDeps, effect: OutboxEffect): Promise<void> {
+  const taken = await takeExecution(deps, effect);
+  if (taken) await runTaken(deps, effect, taken);
+}
+
+/** A request marked `running` (committed), ready to hand to the executor. */
+export interface TakenExecution {
+  request: ActionRequest;
+  command: Command;
+}
+
+/**
+ * Step 1: re-checks and marks the request `running` (audited `execution.started`), or
+ * settles the effect without running anything; `undefined` then.
+ */
+export function takeExecution(
+  deps: AppDeps,
+  effect: OutboxEffect,
+): Promise<TakenExecution | undefined> {
   const requestId = String(effect.payload.requestId);
-  const taken = await deps.store.transaction((tx) => take(deps, tx, effect, requestId));
-  if (!taken) return;
-  const { request, command } = taken;
+  return deps.store.transaction((tx) => take(deps, tx, effect, requestId));
+}
+
+/** Steps 2 and 3: runs a taken request and records its outcome. */
+export async function runTaken(
+  deps: AppDeps,
+  effect: OutboxEffect,
+  { request, command }: TakenExecution,
+): Promise<void> {
+  const requestId = request.id;
   const outcome = await deps.executor.run({
     requestId: request.id,
     command,
@@ -36,6 +61,7 @@ export async function executeRequest(deps: AppDeps, effect: OutboxEffect): Promi
     params: request.params,
     requester: request.requester,
     timeoutMs: command.timeoutSeconds * 1000,
+    approved: true,
   });
   const output = cleanOutput(deps, command, request.params, outcome.output);
   const error = outcome.error
@@ -73,7 +99,7 @@ async function take(
   tx: StoreTx,
   effect: OutboxEffect,
   requestId: string,
-): Promise<{ request: ActionRequest; command: Command } | undefined> {
+): Promise<TakenExecution | undefined> {
   const r = await tx.getRequest(requestId);
   const now = deps.clock.now();
   const catalog = deps.catalog.current();
@@ -130,7 +156,7 @@ async function recover(
   r: ActionRequest,
   command: Command,
   now: number,
-): Promise<{ request: ActionRequest; command: Command } | undefined> {
+): Promise<TakenExecution | undefined> {
   const next = recoverExecution(r, command.idempotent, now);
   if (!next.ok) return undefined;
   await tx.updateRequest(next.value);

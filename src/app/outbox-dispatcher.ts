@@ -6,9 +6,15 @@
  * Effects go in two lanes with their own slots: **work** (run a request, open an incident)
  * and **chat** (notifications, headers, step cards). Chat waits on Slack's per-channel
  * pace; it must never hold the slots an approved execution or a new incident needs.
+ *
+ * An execution holds its work slot only until it is taken (marked `running`, committed)
+ * and handed to the executor; the run itself counts against `maxRunning`. A slot held for
+ * a whole handler run made approved work wait for earlier runs to finish — under load
+ * hundreds of milliseconds between the approval and the start. The lease is renewed until
+ * the run is recorded, so no one else takes the effect meanwhile.
  */
 import type { AppDeps } from './context.ts';
-import { executeRequest } from './execute-request.ts';
+import { executeRequest, runTaken, type TakenExecution, takeExecution } from './execute-request.ts';
 import { expireRequests } from './expire-requests.ts';
 import type { OutboxEffect, OutboxKind } from './ports.ts';
 import { followUpRequest, handleResponseEffect, sweepResponse } from './response-effects.ts';
@@ -28,6 +34,11 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** Effects handled at once, per lane. Default 8. */
   concurrency?: number;
+  /**
+   * Executions running at once (taken, handed to the executor, not yet recorded). Default
+   * 32. Past it, approved work waits in the outbox, not yet `running`.
+   */
+  maxRunning?: number;
   /** Expiry sweep interval, in ms. Default 1000. */
   sweepMs?: number;
 }
@@ -36,7 +47,10 @@ export class OutboxDispatcher {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly concurrency: number;
+  private readonly maxRunning: number;
   private readonly sweepMs: number;
+  /** Executions handed to the executor and not yet recorded. */
+  private readonly runs = new Set<Promise<void>>();
   private running = false;
   private readonly lanes: Lane[] = [
     { kinds: WORK, inFlight: new Set() },
@@ -55,6 +69,7 @@ export class OutboxDispatcher {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 250;
     this.concurrency = options.concurrency ?? 8;
+    this.maxRunning = options.maxRunning ?? 32;
     this.sweepMs = options.sweepMs ?? 1000;
   }
 
@@ -70,6 +85,7 @@ export class OutboxDispatcher {
     this.wake();
     await this.loop;
     await Promise.allSettled(this.lanes.flatMap((l) => [...l.inFlight]));
+    await Promise.allSettled([...this.runs]);
   }
 
   /**
@@ -81,7 +97,7 @@ export class OutboxDispatcher {
     for (;;) {
       const claimed = await this.deps.store.claimOutbox(this.deps.clock.now(), 16, this.leaseMs);
       if (claimed.length === 0) return handled;
-      for (const effect of claimed) await this.handle(effect);
+      for (const effect of claimed) await this.handle(effect, { detach: false });
       handled += claimed.length;
     }
   }
@@ -98,11 +114,14 @@ export class OutboxDispatcher {
         await this.sweep();
         this.woken = false;
         for (const lane of this.lanes) {
-          const free = this.concurrency - lane.inFlight.size;
+          let free = this.concurrency - lane.inFlight.size;
+          if (lane.kinds === WORK) free = Math.min(free, this.maxRunning - this.runs.size);
           if (free <= 0) continue;
           const now = this.deps.clock.now();
           const claimed = await this.deps.store.claimOutbox(now, free, this.leaseMs, lane.kinds);
-          for (const effect of claimed) this.track(lane, this.handle(effect));
+          for (const effect of claimed) {
+            this.track(lane.inFlight, this.handle(effect, { detach: true }));
+          }
         }
         // Sleeps until woken (new work, a slot freed) or the poll; a wake that came during
         // this cycle's claims is not lost.
@@ -127,10 +146,10 @@ export class OutboxDispatcher {
     });
   }
 
-  private track(lane: Lane, p: Promise<void>): void {
-    lane.inFlight.add(p);
+  private track(set: Set<Promise<void>>, p: Promise<void>): void {
+    set.add(p);
     void p.finally(() => {
-      lane.inFlight.delete(p);
+      set.delete(p);
       this.wake();
     });
   }
@@ -143,7 +162,11 @@ export class OutboxDispatcher {
     await sweepResponse(this.deps);
   }
 
-  private async handle(effect: OutboxEffect): Promise<void> {
+  /**
+   * Carries out one effect. With `detach`, an execution returns once it is taken and
+   * handed over; its run and record continue in `runs`.
+   */
+  private async handle(effect: OutboxEffect, { detach }: { detach: boolean }): Promise<void> {
     const renew = setInterval(
       () => {
         this.deps.store
@@ -153,8 +176,15 @@ export class OutboxDispatcher {
       Math.max(100, Math.floor(this.leaseMs / 3)),
     );
     const began = performance.now();
+    let handedOver = false;
     try {
-      if (effect.kind === 'execute') await executeRequest(this.deps, effect);
+      if (effect.kind === 'execute' && detach) {
+        const taken = await takeExecution(this.deps, effect);
+        if (taken) {
+          this.track(this.runs, this.runExecution(effect, taken, renew));
+          handedOver = true;
+        }
+      } else if (effect.kind === 'execute') await executeRequest(this.deps, effect);
       else if (effect.kind === 'notify') await this.notify(effect);
       else await handleResponseEffect(this.deps, effect);
       const ms = performance.now() - began;
@@ -162,17 +192,37 @@ export class OutboxDispatcher {
         this.deps.log.warn({ effect: effect.id, kind: effect.kind, ms }, 'slow outbox effect');
       }
     } catch (err) {
-      const delay = Math.min(60_000, 500 * 2 ** Math.min(effect.attempts, 7));
-      this.deps.log.error(
-        { err, effect: effect.id, kind: effect.kind },
-        'outbox effect failed; will retry',
-      );
-      await this.deps.store
-        .releaseOutbox(effect.id, this.deps.clock.now() + delay, String(err))
-        .catch(() => undefined);
+      await this.retryLater(effect, err);
+    } finally {
+      if (!handedOver) clearInterval(renew);
+    }
+  }
+
+  /** Runs a taken execution and records it; `renew` keeps the lease until then. */
+  private async runExecution(
+    effect: OutboxEffect,
+    taken: TakenExecution,
+    renew: NodeJS.Timeout,
+  ): Promise<void> {
+    try {
+      await runTaken(this.deps, effect, taken);
+    } catch (err) {
+      // Claimed again later, it finds the request `running` and settles it as after a crash.
+      await this.retryLater(effect, err);
     } finally {
       clearInterval(renew);
     }
+  }
+
+  private async retryLater(effect: OutboxEffect, err: unknown): Promise<void> {
+    const delay = Math.min(60_000, 500 * 2 ** Math.min(effect.attempts, 7));
+    this.deps.log.error(
+      { err, effect: effect.id, kind: effect.kind },
+      'outbox effect failed; will retry',
+    );
+    await this.deps.store
+      .releaseOutbox(effect.id, this.deps.clock.now() + delay, String(err))
+      .catch(() => undefined);
   }
 
   private async notify(effect: OutboxEffect): Promise<void> {

@@ -213,7 +213,7 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
       const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
       if (age > STALE_LOCK_MS) await rm(lock, { force: true });
       else if (Date.now() > giveUpAt) throw new Error('demo state is locked by another execution');
-      else await sleep(20);
+      else await sleep(2);
     }
   }
   try {

@@ -267,6 +267,44 @@ describe('WorkerPool', () => {
       await pool.close();
     }
   });
+
+  test('an approved execution takes the next free worker ahead of jobs queued before it', async () => {
+    const pool = new WorkerPool({ size: 1, maxWorkers: 1, env: {}, heapMb: 64, idleMs: 100 });
+    try {
+      const job = (label: string) => ({
+        kind: 'lambda' as const,
+        modulePath: join(FIXTURES, 'handlers/echo.ts'),
+        moduleLabel: 'handlers/echo.ts',
+        exportName: 'handler',
+        event: { label },
+        context: {
+          awsRequestId: label,
+          functionName: 'f',
+          invokedFunctionArn: 'a',
+          memoryLimitInMB: '64',
+        },
+      });
+      const options = { maxLogBytes: 1024, maxResultBytes: 4096, onLog: () => {} };
+      const finished: string[] = [];
+      // One worker, still starting: every job waits for it, in the order asked.
+      const runs = [
+        ['preview-1', false],
+        ['preview-2', false],
+        ['read-only', false],
+        ['approved', true],
+        ['preview-3', false],
+      ].map(([label, ahead]) =>
+        pool.run(job(String(label)), { ...options, ahead: ahead === true }).then((outcome) => {
+          assert.equal(outcome.status, 'done');
+          finished.push(String(label));
+        }),
+      );
+      await Promise.all(runs);
+      assert.deepEqual(finished, ['approved', 'preview-1', 'preview-2', 'read-only', 'preview-3']);
+    } finally {
+      await pool.close();
+    }
+  });
 });
 
 describe('LocalExecutor: state-machine handlers', () => {

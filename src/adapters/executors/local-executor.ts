@@ -147,6 +147,7 @@ export class LocalExecutor implements Executor {
       maxLogBytes: this.keepBytes,
       maxResultBytes: this.keepBytes,
       onLog: logs.add,
+      ahead: input.approved === true,
     });
     return lambdaOutcome(outcome, input.timeoutMs, logs);
   }

@@ -141,7 +141,9 @@ export class StateMachineRunner {
   ): Promise<ExecutionOutcome> {
     const built = await this.machineFor(ref.definition);
     const stop = new AbortController();
-    const handlers = this.taskHandlers(built.tasks, ref.handlers, stop.signal, logs);
+    const handlers = this.taskHandlers(built.tasks, ref.handlers, stop.signal, logs, {
+      ahead: input.approved === true,
+    });
     const execution = built.machine.run(event, {
       overrides: { taskResourceLocalHandlers: handlers },
       context: executionContext(input, event),
@@ -191,6 +193,7 @@ export class StateMachineRunner {
     handlersModule: string | undefined,
     signal: AbortSignal,
     logs: LogCollector,
+    { ahead }: { ahead: boolean },
   ): TaskHandlers {
     const modulePath = handlersModule && resolveInside(this.catalogRoot, handlersModule);
     const handlers: TaskHandlers = {};
@@ -212,6 +215,7 @@ export class StateMachineRunner {
           maxLogBytes: logs.remaining(),
           maxResultBytes: STATE_PAYLOAD_LIMIT_BYTES,
           onLog: logs.add,
+          ahead,
         });
         return taskResult(task, outcome, logs);
       };

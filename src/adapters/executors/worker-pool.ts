@@ -3,8 +3,12 @@
  * it registering the TypeScript loader and compiling the first handler) and a live worker
  * about 30 MB of memory, so `size` workers are kept warm; under load the pool grows to
  * `maxWorkers`, and a worker beyond `size` is retired after `idleMs` without work. Each
- * worker runs one job at a time. A job that overruns its time, or is aborted, has its worker terminated (runaway
- * code really stops) and a fresh worker takes its place.
+ * worker runs one job at a time. A job that overruns its time, or is aborted, has its worker
+ * terminated (runaway code really stops) and a fresh worker takes its place.
+ *
+ * Jobs marked `ahead` (an approved request's execution) take the next free worker before
+ * any other waiting job (previews, read-only commands): under load the wait belongs before
+ * approval, where the requester sees it, not between approval and the run.
  */
 import { Worker } from 'node:worker_threads';
 import type { JobMessage, ResultMessage, WorkerJob, WorkerMessage } from './worker-protocol.ts';
@@ -27,6 +31,8 @@ export interface JobOptions {
   timeoutMs?: number;
   /** Stops the job (or its wait for a worker) and terminates its worker. */
   signal?: AbortSignal;
+  /** Waits for a worker ahead of jobs without it (in order among themselves). */
+  ahead?: boolean;
   maxLogBytes: number;
   maxResultBytes: number;
   /** Receives console output of the job as it is written. */
@@ -45,6 +51,11 @@ interface Running {
   finish: (outcome: JobOutcome) => void;
 }
 
+interface Waiter {
+  wake: (slot: Slot | undefined) => void;
+  ahead: boolean;
+}
+
 interface Slot {
   worker: Worker;
   ready: boolean;
@@ -58,7 +69,7 @@ const WORKER_ENTRY = new URL('./handler-worker.mjs', import.meta.url);
 export class WorkerPool {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
-  private readonly waiters: Array<(slot: Slot | undefined) => void> = [];
+  private readonly waiters: Waiter[] = [];
   private nextJobId = 1;
   private closed = false;
 
@@ -74,7 +85,7 @@ export class WorkerPool {
     const { signal } = options;
     for (;;) {
       if (signal?.aborted) return { status: 'aborted' };
-      const slot = await this.acquire(signal);
+      const slot = await this.acquire(signal, options.ahead === true);
       if (!slot) return { status: 'aborted' };
       if (signal?.aborted) {
         this.release(slot);
@@ -88,7 +99,7 @@ export class WorkerPool {
   /** Terminates every worker; waiting and running jobs end as `aborted`. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const wake of this.waiters.splice(0)) wake(undefined);
+    for (const waiter of this.waiters.splice(0)) waiter.wake(undefined);
     const stopping = [...this.slots].map((slot) => this.retire(slot, { status: 'aborted' }));
     await Promise.all(stopping);
   }
@@ -98,7 +109,7 @@ export class WorkerPool {
     return this.slots.size;
   }
 
-  private acquire(signal: AbortSignal | undefined): Promise<Slot | undefined> {
+  private acquire(signal: AbortSignal | undefined, ahead: boolean): Promise<Slot | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     const slot = this.idle.pop();
     if (slot) {
@@ -110,17 +121,20 @@ export class WorkerPool {
       this.spawn();
     }
     return new Promise((resolve) => {
-      const wake = (s: Slot | undefined) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(s);
+      const waiter: Waiter = {
+        ahead,
+        wake: (s) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(s);
+        },
       };
       const onAbort = () => {
-        const i = this.waiters.indexOf(wake);
+        const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
         resolve(undefined);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(wake);
+      this.waiters.push(waiter);
     });
   }
 
@@ -198,9 +212,11 @@ export class WorkerPool {
   /** Hands a free worker to the first waiter, or keeps it (unreferenced) if it is needed. */
   private release(slot: Slot): void {
     if (!this.slots.has(slot)) return;
-    const wake = this.waiters.shift();
-    if (wake) {
-      wake(slot);
+    // The first waiter marked ahead, else the longest waiting.
+    const ahead = this.waiters.findIndex((w) => w.ahead);
+    const [waiter] = this.waiters.splice(ahead === -1 ? 0 : ahead, 1);
+    if (waiter) {
+      waiter.wake(slot);
       return;
     }
     if (this.slots.size > this.options.size) {

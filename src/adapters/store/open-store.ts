@@ -13,6 +13,7 @@ import { postgresAuditVerifier, sqliteAuditVerifier } from './audit-verify-paral
 import { KyselyStore } from './kysely-store.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
+import { cachingStatements } from './statement-cache.ts';
 import { rethrowStoreError } from './store-errors.ts';
 
 export interface OpenStoreOptions {
@@ -80,7 +81,9 @@ function openSqliteFile(dataDir: string): Sqlite.Database {
 
 async function openSqlite(dataDir: string, sha256: Sha256, clock: Clock): Promise<Store> {
   const file = openSqliteFile(dataDir);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(file) }),
+  });
   await migrated(db, 'sqlite');
   return new KyselyStore({
     db,
