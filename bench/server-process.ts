@@ -1,11 +1,12 @@
 /**
- * The real server as a child process (`node --import tsx src/main.ts`, as `npm start` runs
- * it), a keep-alive HTTP client, and the load both server benchmarks drive: concurrent
+ * The real server as a child process (`node dist/main.js`, compiled by
+ * `scripts/build-server.mjs` as `npm start` runs it; `BENCH_SOURCES=1` runs the TypeScript
+ * sources through tsx instead), a keep-alive HTTP client, and the load both server benchmarks drive: concurrent
  * requesters each running prod `scale` requests through their whole life — alice asks,
  * dave acknowledges the change window when the request needs it (outside Mon–Fri
  * 07:00–20:00 UTC), bob gives the approval that makes it run.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -16,6 +17,19 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 /** The V8 flags `npm start` passes (package.json), so the benchmark measures what ships. */
 const START_FLAGS = ['--max-semi-space-size=2'];
+
+let built = false;
+/** The node arguments that start the server: the compiled one (built once per run) by default. */
+function entryArgs(entry: string | undefined): string[] {
+  if (entry || process.env.BENCH_SOURCES === '1') {
+    return ['--import', 'tsx', entry ?? 'src/main.ts'];
+  }
+  if (!built) {
+    execFileSync(process.execPath, ['scripts/build-server.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    built = true;
+  }
+  return ['dist/main.js'];
+}
 
 export interface Answer {
   status: number;
@@ -66,13 +80,7 @@ export async function startServer(
   });
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      ...START_FLAGS,
-      ...(options.nodeArgs ?? []),
-      '--import',
-      'tsx',
-      options.entry ?? 'src/main.ts',
-    ],
+    [...START_FLAGS, ...(options.nodeArgs ?? []), ...entryArgs(options.entry)],
     {
       cwd: ROOT,
       env,

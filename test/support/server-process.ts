@@ -49,14 +49,16 @@ export function freePort(): Promise<number> {
 
 /**
  * Starts the server with the environment `envFor(port)` gives and waits for /readyz; tries
- * another port when the chosen one was taken meanwhile.
+ * another port when the chosen one was taken meanwhile. `args` are node's arguments:
+ * default the TypeScript sources through tsx.
  */
 export async function startServerProcess(
   envFor: (port: number) => NodeJS.ProcessEnv,
+  args: string[] = ['--import', 'tsx', 'src/main.ts'],
 ): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: envFor(port),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@
  */
 
 import { hash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +176,9 @@ async function suspectsPass(
  * its own and takes twice that. Undefined (no workers) where tsx cannot be found.
  */
 function bootScript(): string | undefined {
+  // The compiled server (dist/) has the worker built next to it, as CommonJS.
+  const compiled = fileURLToPath(new URL('./audit-verify-worker.cjs', import.meta.url));
+  if (existsSync(compiled)) return `require(${JSON.stringify(compiled)});`;
   try {
     const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
     const entry = fileURLToPath(new URL('./audit-verify-worker.ts', import.meta.url));
