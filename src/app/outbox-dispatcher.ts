@@ -36,7 +36,8 @@ export interface DispatcherOptions {
   concurrency?: number;
   /**
    * Executions running at once (taken, handed to the executor, not yet recorded). Default
-   * 32. Past it, approved work waits in the outbox, not yet `running`.
+   * the executor's `capacity`, else 32. Past it, approved work waits in the outbox, not yet
+   * `running`.
    */
   maxRunning?: number;
   /** Expiry sweep interval, in ms. Default 1000. */
@@ -69,7 +70,7 @@ export class OutboxDispatcher {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollMs = options.pollMs ?? 250;
     this.concurrency = options.concurrency ?? 8;
-    this.maxRunning = options.maxRunning ?? 32;
+    this.maxRunning = options.maxRunning ?? deps.executor.capacity ?? 32;
     this.sweepMs = options.sweepMs ?? 1000;
   }
 

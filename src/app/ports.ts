@@ -374,6 +374,12 @@ export interface Executor {
   run(input: ExecutionInput): Promise<ExecutionOutcome>;
   /** Prepares workers ahead of the first run, if the executor keeps any. */
   warm?(): void;
+  /**
+   * How many approved runs it can usefully hold at once: running, or next in line where
+   * they start without waiting for anyone else. The dispatcher takes no more (a request
+   * marked `running` should be running). Unbounded (the dispatcher's default) when absent.
+   */
+  readonly capacity?: number;
   /** Stops workers; runs in progress are abandoned. */
   close?(): Promise<void>;
 }

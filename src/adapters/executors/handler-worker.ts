@@ -10,13 +10,15 @@ import { format } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import { boundOutput, utf8Length } from '../../domain/redact.ts';
 import { NamedError } from './execution-output.ts';
-import type {
-  JobMessage,
-  LambdaContextInit,
-  LambdaJob,
-  ResultMessage,
-  TaskJob,
-  WorkerMessage,
+import {
+  type JobMessage,
+  type LambdaContextInit,
+  type LambdaJob,
+  QUEUED,
+  type ResultMessage,
+  STARTED,
+  type TaskJob,
+  type WorkerMessage,
 } from './worker-protocol.ts';
 
 /** A function as user code exports it; its arity decides the calling convention. */
@@ -157,9 +159,10 @@ function serialise(value: unknown, msg: JobMessage): string {
 async function runJob(msg: JobMessage): Promise<ResultMessage> {
   current = { id: msg.id, budget: msg.maxLogBytes, dropped: 0 };
   const job = current;
+  const deadline = msg.timeoutMs === null ? null : Date.now() + msg.timeoutMs;
   try {
     const value =
-      msg.job.kind === 'lambda' ? await runLambda(msg.job, msg.deadline) : await runTask(msg.job);
+      msg.job.kind === 'lambda' ? await runLambda(msg.job, deadline) : await runTask(msg.job);
     const json = serialise(value, msg);
     return { type: 'result', id: msg.id, ok: true, json, droppedLogBytes: job.dropped };
   } catch (err) {
@@ -170,8 +173,32 @@ async function runJob(msg: JobMessage): Promise<ResultMessage> {
   }
 }
 
+/**
+ * Jobs run one at a time, in the order handed over. The pool may hand over an approved
+ * execution while another job runs: it waits here and starts the moment that job ends,
+ * without a round trip through the parent thread (which may be busy).
+ */
+const queue: JobMessage[] = [];
+let busy = false;
+
+async function drain(): Promise<void> {
+  if (busy) return;
+  busy = true;
+  try {
+    for (let msg = queue.shift(); msg; msg = queue.shift()) {
+      // Taken back by the parent (cancelled, or moved to a free worker): never start it.
+      if (Atomics.compareExchange(msg.claim, 0, QUEUED, STARTED) !== QUEUED) continue;
+      post({ type: 'started', id: msg.id });
+      post(await runJob(msg));
+    }
+  } finally {
+    busy = false;
+  }
+}
+
 port.on('message', (msg: JobMessage) => {
   if (msg.type !== 'job') return;
-  void runJob(msg).then(post);
+  queue.push(msg);
+  void drain();
 });
 post({ type: 'ready' });

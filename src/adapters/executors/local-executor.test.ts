@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -304,6 +304,133 @@ describe('WorkerPool', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('WorkerPool: approved executions first', () => {
+  const options = { maxLogBytes: 1024, maxResultBytes: 4096, onLog: () => {} };
+  const job = (exportName: string, module: string, event: unknown) => ({
+    kind: 'lambda' as const,
+    modulePath: join(FIXTURES, `handlers/${module}.ts`),
+    moduleLabel: `handlers/${module}.ts`,
+    exportName,
+    event,
+    context: {
+      awsRequestId: 'r',
+      functionName: 'f',
+      invokedFunctionArn: 'a',
+      memoryLimitInMB: '64',
+    },
+  });
+  const clock = (sleepMs = 0) => job('handler', 'clock', { sleepMs });
+  const times = (o: Awaited<ReturnType<WorkerPool['run']>>) => {
+    assert.equal(o.status, 'done');
+    const r = (o as { result: { ok: boolean; json?: string } }).result;
+    assert.equal(r.ok, true);
+    return JSON.parse(r.json ?? '') as { started: number; ended: number };
+  };
+  const pools: WorkerPool[] = [];
+  const pool = async (o: { maxWorkers: number; reserved?: number }) => {
+    const p = new WorkerPool({ size: o.maxWorkers, env: {}, heapMb: 64, idleMs: 10_000, ...o });
+    pools.push(p);
+    // Every worker ready and warm before the test's jobs.
+    await Promise.all(Array.from({ length: o.maxWorkers }, () => p.run(clock(50), options)));
+    return p;
+  };
+  after(() => Promise.all(pools.map((p) => p.close())));
+
+  test('an approved execution handed to a busy worker starts when its job ends, even while this thread is blocked', async () => {
+    const p = await pool({ maxWorkers: 1 });
+    const first = p.run(clock(150), options);
+    const approved = p.run(clock(), { ...options, ahead: true });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // both handed over
+    // This thread is busy for 1 s; the worker does not need it to start the next job.
+    const blockedUntil = Date.now() + 1_000;
+    while (Date.now() < blockedUntil) {
+      // Spin, as a saturated event loop would.
+    }
+    const [a, b] = [times(await first), times(await approved)];
+    assert.ok(b.started >= a.ended, 'one job at a time');
+    assert.ok(
+      b.started < blockedUntil - 400,
+      `started ${blockedUntil - b.started} ms before the thread was free`,
+    );
+  });
+
+  test('other jobs leave the reserved worker to approved executions', async () => {
+    const p = await pool({ maxWorkers: 2, reserved: 1 });
+    const preview = p.run(clock(300), options);
+    const readOnly = p.run(clock(), options);
+    const approved = p.run(clock(), { ...options, ahead: true });
+    const [a, b, c] = [times(await preview), times(await readOnly), times(await approved)];
+    assert.ok(c.ended <= a.ended, 'the approved execution did not wait for the preview');
+    assert.ok(b.started >= a.ended, 'the read-only job waited for the preview’s worker');
+  });
+
+  test('a job waiting behind one that times out runs on another worker', async () => {
+    const p = await pool({ maxWorkers: 1 });
+    const spinning = p.run(job('handler', 'loops', {}), { ...options, timeoutMs: 300 });
+    const approved = p.run(clock(), { ...options, ahead: true, timeoutMs: 5_000 });
+    assert.equal((await spinning).status, 'timeout');
+    times(await approved);
+    assert.equal(p.workerCount, 1);
+  });
+
+  test('a job waiting behind a long one moves to a worker that becomes free', async () => {
+    const p = new WorkerPool({ size: 1, maxWorkers: 2, env: {}, heapMb: 64, idleMs: 10_000 });
+    pools.push(p);
+    times(await p.run(clock(), options)); // one warm worker
+    const long = p.run(clock(5_000), options); // longer than starting a worker on a busy box
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const approved = times(await p.run(clock(), { ...options, ahead: true }));
+    const first = times(await long);
+    assert.ok(approved.ended < first.ended, 'it did not wait for the long job');
+    assert.equal(p.workerCount, 2);
+  });
+
+  test('every job runs at most once, and exactly once unless aborted, through moves, aborts and timeouts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pool-once-'));
+    const file = join(dir, 'starts');
+    const p = new WorkerPool({ size: 1, maxWorkers: 2, env: {}, heapMb: 64, idleMs: 10_000 });
+    pools.push(p);
+    try {
+      const runs = Array.from({ length: 60 }, async (_, i) => {
+        const stop = new AbortController();
+        if (i % 5 === 1) setTimeout(() => stop.abort(), (i * 7) % 40);
+        const outcome = await p.run(
+          job('handler', 'counts', { id: `job-${i}`, file, sleepMs: i % 3 }),
+          {
+            ...options,
+            ahead: i % 2 === 0,
+            signal: stop.signal,
+            timeoutMs: i % 11 === 3 ? 1 : 5_000,
+          },
+        );
+        return { id: `job-${i}`, status: outcome.status };
+      });
+      const outcomes = await Promise.all(runs);
+      const starts = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+      for (const { id, status } of outcomes) {
+        const n = starts.filter((s) => s === id).length;
+        assert.ok(n <= 1, `${id} started ${n} times`);
+        if (status === 'done') assert.equal(n, 1, `${id} is done but never started`);
+      }
+      assert.ok(outcomes.filter((o) => o.status === 'done').length >= 30);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a job cancelled before it starts is dropped; the worker and its job go on', async () => {
+    const p = await pool({ maxWorkers: 1 });
+    const first = p.run(clock(200), options);
+    const stop = new AbortController();
+    const cancelled = p.run(clock(), { ...options, ahead: true, signal: stop.signal });
+    stop.abort();
+    assert.equal((await cancelled).status, 'aborted');
+    times(await first);
+    times(await p.run(clock(), options));
+    assert.equal(p.workerCount, 1);
   });
 });
 

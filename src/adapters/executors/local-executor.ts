@@ -68,18 +68,25 @@ export class LocalExecutor implements Executor {
   private machines: Promise<StateMachineRunner> | undefined;
   private readonly keepBytes: number;
   private readonly heapMb: number;
+  /** Each worker runs one approved execution and holds the next (see worker-pool.ts). */
+  readonly capacity: number;
 
   constructor(private readonly options: LocalExecutorOptions) {
     const maxOutputBytes = options.maxOutputBytes ?? 65_536;
     this.keepBytes = 4 * maxOutputBytes;
     this.heapMb = options.workerHeapMb ?? 256;
     const size = options.workers ?? 1;
+    const maxWorkers = Math.max(size, options.maxWorkers ?? 2);
+    this.capacity = 2 * maxWorkers;
     this.pool = new WorkerPool({
       size,
-      maxWorkers: Math.max(size, options.maxWorkers ?? 2),
+      maxWorkers,
       env: { ...process.env, ...options.env },
       heapMb: this.heapMb,
       idleMs: 30_000,
+      // One worker is kept for approved executions: previews and read-only commands never
+      // make an approved request wait for a worker (with a single worker they share it).
+      reserved: 1,
     });
   }
 

@@ -48,12 +48,29 @@ export interface JobMessage {
    */
   maxResultBytes: number;
   /** Milliseconds since epoch at which the executor stops the job; null when unbounded. */
-  deadline: number | null;
+  /**
+   * Milliseconds from the job's start (not from when it was handed over: a job may wait in
+   * the worker behind the one running) to its stop; null when unbounded.
+   */
+  timeoutMs: number | null;
+  /**
+   * One cell over shared memory, `QUEUED` when sent. The worker starts the job only if it
+   * turns it `QUEUED` → `STARTED`; the parent takes a job back (to cancel it, or to run it
+   * elsewhere) only if it turns it `QUEUED` → `REVOKED`. Exactly one of them wins, so a job
+   * taken back never ran, and a job that ran is never handed out again.
+   */
+  claim: Int32Array;
 }
 
 /** Worker → parent: the worker has loaded and waits for jobs. */
 export interface ReadyMessage {
   type: 'ready';
+}
+
+/** Worker → parent: job `id` starts now (jobs run one at a time, in the order handed over). */
+export interface StartedMessage {
+  type: 'started';
+  id: number;
 }
 
 /** Worker → parent: console output written while job `id` was current. */
@@ -76,4 +93,14 @@ export interface ResultMessage {
   droppedLogBytes: number;
 }
 
-export type WorkerMessage = ReadyMessage | LogMessage | ResultMessage;
+export type WorkerMessage = ReadyMessage | StartedMessage | LogMessage | ResultMessage;
+
+/** States of `JobMessage.claim[0]`. */
+export const QUEUED = 0;
+export const STARTED = 1;
+export const REVOKED = 2;
+
+/** A fresh claim cell for a job. */
+export function newClaim(): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4));
+}

@@ -16,6 +16,7 @@ import { incidentRoutes } from './incident-routes.ts';
 import { openApiDocument } from './openapi.ts';
 import { problemOf, sendProblem, toProblem } from './problem.ts';
 import { runbookRoutes } from './runbook-routes.ts';
+import { gateRequests } from './turn-gate.ts';
 
 export interface HttpOptions {
   /** Largest request body accepted, in bytes. */
@@ -59,6 +60,7 @@ export function buildApp(deps: AppDeps, options: HttpOptions): FastifyInstance {
     return sendProblem(reply, p);
   });
   closeUnusedSockets(app);
+  gateRequests(app);
   const web = mountConsole(app, deps, options.console ?? { host: 'unknown' });
   app.setNotFoundHandler(
     (req, reply) =>
