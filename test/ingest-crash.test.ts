@@ -6,12 +6,17 @@
  * while requests are still in flight; after a restart every answered event is stored exactly
  * once and processed, and re-sending the unanswered ones stores none twice. The store is read
  * with a read-only SQLite connection beside the server (the HTTP API lists no events).
+ * An alert message survives the same kill between Slack taking its post and the ts being
+ * recorded: its claim (committed without waiting for the disk) is found after the restart
+ * and the message adopted, not posted twice.
  * Also §8 41 (the hook answers while chat hangs, in process) and §8 50 (an alarm name
  * cannot forge a line in the server's JSON log). Numbers name items of §8 in
  * ../shared/reference/reliability-and-security.md.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -64,7 +69,12 @@ function alarm(name: string): EventEnvelope {
 
 const keyOf = (e: EventEnvelope) => `eventbridge:${e.source}:${e.id}`;
 
-function serverEnv(dataDir: string, port: number, logLevel: string): NodeJS.ProcessEnv {
+function serverEnv(
+  dataDir: string,
+  port: number,
+  logLevel: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) => !/^(COUNTERSIGN_|SLACK_)/.test(k) && k !== 'DATABASE_URL',
@@ -78,13 +88,18 @@ function serverEnv(dataDir: string, port: number, logLevel: string): NodeJS.Proc
     COUNTERSIGN_CONFIG: DEMO,
     COUNTERSIGN_INGEST_TOKEN: TOKEN,
     LOG_LEVEL: logLevel,
+    ...extra,
   };
 }
 
 /** Starts the server on `dataDir` and waits for /readyz (which the server answers only once
  * what a previous run left unprocessed is processed). */
-function startServer(dataDir: string, logLevel = 'silent'): Promise<ServerProcess> {
-  return startServerProcess((port) => serverEnv(dataDir, port, logLevel));
+function startServer(
+  dataDir: string,
+  logLevel = 'silent',
+  extra: Record<string, string> = {},
+): Promise<ServerProcess> {
+  return startServerProcess((port) => serverEnv(dataDir, port, logLevel, extra));
 }
 
 /** POSTs one event to /hooks/eventbridge: its status and body, or `error` when the
@@ -315,6 +330,143 @@ describe('§8 41: the hook acks fast however slow chat is', () => {
     } finally {
       release();
       await h.close();
+    }
+  });
+});
+
+/** A message the fake Slack holds: what chat.postMessage sent, and the ts it got. */
+interface HeldPost {
+  channel: string;
+  ts: string;
+  text: string;
+  metadata: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
+/**
+ * A minimal Slack Web API that stores what is posted and lists it back with its metadata
+ * (`conversations.history`). While `hold` is set, a `chat.postMessage` is stored but never
+ * answered: Slack has the message, the poster never learns its ts.
+ */
+async function heldSlack() {
+  const posts: HeldPost[] = [];
+  const calls: string[] = [];
+  const hanging: ServerResponse[] = [];
+  const state = { hold: true };
+  let seconds = 1_700_000_000;
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => {
+      raw += c.toString();
+    });
+    req.on('end', () => {
+      const method = (req.url ?? '').replace(/^\/api\//, '');
+      calls.push(method);
+      const params = new URLSearchParams(raw);
+      const answer = (body: object) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: true, ...body }));
+      };
+      if (method === 'chat.postMessage') {
+        const post: HeldPost = {
+          channel: params.get('channel') ?? '',
+          ts: `${seconds++}.000100`,
+          text: params.get('text') ?? '',
+          metadata: JSON.parse(params.get('metadata') ?? '{}'),
+        };
+        posts.push(post);
+        if (state.hold && post.metadata.event_type === 'countersign_alert_group') {
+          hanging.push(res);
+          return;
+        }
+        return answer({ channel: post.channel, ts: post.ts });
+      }
+      if (method === 'conversations.history') {
+        const channel = params.get('channel');
+        const messages = posts
+          .filter((p) => p.channel === channel)
+          .reverse()
+          .map((p) => ({ type: 'message', ts: p.ts, text: p.text, metadata: p.metadata }));
+        return answer({ messages });
+      }
+      if (method === 'auth.test') return answer({ user_id: 'U0BOT', bot_id: 'B0BOT' });
+      return answer({ channel: params.get('channel'), ts: params.get('ts') ?? `${seconds++}.0` });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
+    posts,
+    calls,
+    state,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** The alert-group claims in `chat_messages`, read beside the server. */
+function alertClaims(dataDir: string): { request_id: string; ts: string | null }[] {
+  const db = new Sqlite(join(dataDir, SQLITE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    return db
+      .prepare("select request_id, ts from chat_messages where kind = 'alert-group'")
+      .all() as { request_id: string; ts: string | null }[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('alert messages: posted once across a kill -9 (SQLite)', () => {
+  test('killed after Slack took the post, before its ts was recorded: the restart adopts it, no second post', async () => {
+    const slack = await heldSlack();
+    const dataDir = dataFolder();
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-ingest-crash',
+      SLACK_SIGNING_SECRET: 'ingest-crash-signing-secret-0123',
+      SLACK_API_URL: slack.apiUrl,
+    };
+    const groupPosts = () =>
+      slack.posts.filter((p) => p.metadata.event_type === 'countersign_alert_group');
+    try {
+      const first = await startServer(dataDir, 'silent', env);
+      try {
+        const res = await post(first, alarm('checkout-api-claim-then-kill'));
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        const deadline = Date.now() + DEADLINE_MS;
+        while (groupPosts().length === 0) {
+          if (Date.now() > deadline) assert.fail(`the alert was never posted:\n${first.output()}`);
+          await sleep(20);
+        }
+      } finally {
+        await first.kill();
+      }
+      const [held] = groupPosts();
+      const group = String(held!.metadata.event_payload?.request_id);
+      assert.deepEqual(
+        alertClaims(dataDir),
+        [{ request_id: group, ts: null }],
+        'the claim outlived the process, without a ts',
+      );
+
+      slack.state.hold = false;
+      const second = await startServer(dataDir, 'silent', env);
+      try {
+        const deadline = Date.now() + DEADLINE_MS;
+        while (alertClaims(dataDir)[0]?.ts === null) {
+          if (Date.now() > deadline) assert.fail(`never adopted:\n${second.output()}`);
+          await sleep(50);
+        }
+        assert.deepEqual(alertClaims(dataDir), [{ request_id: group, ts: held!.ts }]);
+        assert.equal(groupPosts().length, 1, 'posted once, before the kill');
+        assert.ok(slack.calls.includes('conversations.history'), 'found by its metadata');
+      } finally {
+        await second.kill();
+      }
+    } finally {
+      await slack.close();
     }
   });
 });

@@ -628,6 +628,31 @@ function contract(dialect: 'sqlite' | 'postgres', makeSite: () => Site | Promise
   );
 
   it(
+    'claims alert messages through the ingest store (no wait for the disk) on the same rows',
+    withStore(async (store) => {
+      const ingest = store.ingest;
+      assert.deepEqual(await ingest.claimChatMessage('ALG-1', 'alert-group', 'C1', T0), {
+        state: 'new',
+      });
+      assert.deepEqual(await store.claimChatMessage('ALG-1', 'alert-group', 'C1', T0 + 1), {
+        state: 'posting',
+        since: T0,
+      });
+      await ingest.recordChatMessage('ALG-1', 'alert-group', '1700000000.000200');
+      const posted = { channel: 'C1', ts: '1700000000.000200' };
+      assert.deepEqual(await store.getChatMessage('ALG-1', 'alert-group'), posted);
+      assert.deepEqual(await ingest.claimChatMessage('ALG-1', 'alert-group', 'C2', T0 + 2), {
+        state: 'posted',
+        ...posted,
+      });
+      await assert.rejects(
+        ingest.recordChatMessage('ALG-2', 'alert-digest', '1.2'),
+        /no alert-digest/,
+      );
+    }),
+  );
+
+  it(
     'refuses its own methods inside its transactions instead of waiting forever',
     withStore(async (store) => {
       const nested = store.transaction(async (tx) => {

@@ -9,7 +9,7 @@ import type { AlertGroupView, AlertRecord, DigestView } from '../domain/alert-mo
 import type { AuditDraft, AuditEntry } from '../domain/audit-chain.ts';
 import type { EventEnvelope, IngestSource } from '../domain/event-envelope.ts';
 import type { ChangeRecord } from '../domain/incident-model.ts';
-import type { OutboxDraft } from './ports.ts';
+import type { ChatMessageClaim, ChatMessageKind, OutboxDraft } from './ports.ts';
 
 /** An event as received, before it is stored. */
 export interface NewEvent {
@@ -123,6 +123,21 @@ export interface IngestStore {
   /** Records that the message shows `version` (a later version stays unsynced). */
   markGroupSynced(id: string, version: number): Promise<void>;
   markDigestSynced(id: string, version: number): Promise<void>;
+  /**
+   * `Store.claimChatMessage` and `Store.recordChatMessage` for alert messages (groups and
+   * digests), committed without waiting for the disk (as `transaction` with `durable:
+   * false`): a process crash loses neither, so a post that Slack took before a `kill -9`
+   * is still found by its claim and adopted. A power loss may lose them, together with the
+   * processing commit that made the group (not durable either): the events are then
+   * applied again from the journal and the alert may be posted a second time.
+   */
+  claimChatMessage(
+    id: string,
+    kind: ChatMessageKind,
+    channel: string,
+    now: number,
+  ): Promise<ChatMessageClaim>;
+  recordChatMessage(id: string, kind: ChatMessageKind, ts: string): Promise<void>;
   /** Silences not expired at `now` (by time or by hand). */
   activeSilences(now: number): Promise<Silence[]>;
   listSilences(includeExpired: boolean): Promise<Silence[]>;

@@ -18,7 +18,8 @@ export const ALERT_EVENT_TYPES = {
 } as const;
 
 export function slackAlertChat(deps: SlackPosterDeps & { queue: ChannelQueue }): AlertChat {
-  const { postOnce } = slackPoster(deps);
+  // Claims commit without waiting for the disk: see `IngestStore.claimChatMessage`.
+  const { postOnce } = slackPoster({ ...deps, claims: deps.store.ingest });
 
   async function show(
     id: string,

@@ -15,6 +15,11 @@ import {
 
 export interface SlackPosterDeps {
   store: Store;
+  /**
+   * Where claims are made and ts recorded. Default `store` (each commit waits for the disk);
+   * the alert chat passes `store.ingest`, whose claims do not (see `IngestStore`).
+   */
+  claims?: Pick<Store, 'claimChatMessage' | 'recordChatMessage'>;
   queue: ChannelQueue;
   clock: Clock;
   log: Log;
@@ -50,6 +55,7 @@ export function slackPoster(deps: SlackPosterDeps): {
 } {
   const locks = new KeyedLock();
   const graceMs = deps.postingGraceMs ?? 60_000;
+  const claims = deps.claims ?? deps.store;
   /** Claims (`request kind`) whose post Slack refused in this process: nothing to look for. */
   const refused = new Set<string>();
 
@@ -65,8 +71,8 @@ export function slackPoster(deps: SlackPosterDeps): {
   function postOnce(spot: Spot, message: SlackMessage): Promise<Posted> {
     const key = `${spot.requestId} ${spot.kind}`;
     return locks.run(key, async () => {
-      const { store, clock } = deps;
-      const claim = await store.claimChatMessage(
+      const { clock } = deps;
+      const claim = await claims.claimChatMessage(
         spot.requestId,
         spot.kind,
         spot.channel,
@@ -76,7 +82,7 @@ export function slackPoster(deps: SlackPosterDeps): {
       if (claim.state === 'posting' && !refused.has(key)) {
         const ts = await findPosted(spot);
         if (ts) {
-          await store.recordChatMessage(spot.requestId, spot.kind, ts);
+          await claims.recordChatMessage(spot.requestId, spot.kind, ts);
           deps.log.info(
             { request: spot.requestId, kind: spot.kind, ts },
             'adopted a message posted before a crash',
@@ -90,7 +96,7 @@ export function slackPoster(deps: SlackPosterDeps): {
         }
       }
       const sent = await send(spot, message, key);
-      await store.recordChatMessage(spot.requestId, spot.kind, sent.ts);
+      await claims.recordChatMessage(spot.requestId, spot.kind, sent.ts);
       return { ...sent, fresh: true };
     });
   }

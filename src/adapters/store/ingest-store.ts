@@ -15,10 +15,11 @@ import type {
   Silence,
   StoredEvent,
 } from '../../app/ingest-ports.ts';
-import type { Clock, Sha256 } from '../../app/ports.ts';
+import type { ChatMessageClaim, ChatMessageKind, Clock, Sha256 } from '../../app/ports.ts';
 import type { AlertGroup, Digest } from '../../domain/alert-lifecycle.ts';
 import type { AlertRecord } from '../../domain/alert-model.ts';
 import type { EventEnvelope, IngestSource } from '../../domain/event-envelope.ts';
+import { claimChatMessage, recordChatMessage } from './chat-message-repo.ts';
 import { pageSize } from './doc-repo.ts';
 import { getGroup, KyselyIngestTx } from './ingest-tx.ts';
 import type { Database, Dialect } from './schema.ts';
@@ -26,7 +27,7 @@ import { guardStore } from './store-errors.ts';
 
 type Db = Kysely<Database>;
 
-/** A lost sync mark only means the message is shown again. */
+/** A lost sync mark only means the message is shown again; for claims see the port. */
 const NOT_DURABLE = { durable: false } as const;
 
 const BEGIN: Record<Dialect, string> = { sqlite: 'begin immediate', postgres: 'begin' };
@@ -219,6 +220,25 @@ export class KyselyIngestStore implements IngestStore {
       const doc = JSON.stringify({ ...d, postedVersion: version });
       await db.updateTable('alert_digests').set({ dirty: 0, doc }).where('id', '=', id).execute();
     }, NOT_DURABLE);
+  }
+
+  claimChatMessage(
+    id: string,
+    kind: ChatMessageKind,
+    channel: string,
+    now: number,
+  ): Promise<ChatMessageClaim> {
+    return this.transaction(
+      (tx) => claimChatMessage((tx as KyselyIngestTx).conn, id, kind, channel, now),
+      NOT_DURABLE,
+    );
+  }
+
+  async recordChatMessage(id: string, kind: ChatMessageKind, ts: string): Promise<void> {
+    await this.transaction(
+      (tx) => recordChatMessage((tx as KyselyIngestTx).conn, id, kind, ts),
+      NOT_DURABLE,
+    );
   }
 
   async activeSilences(now: number): Promise<Silence[]> {
