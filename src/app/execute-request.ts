@@ -45,11 +45,15 @@ export function takeExecution(
   return deps.store.transaction((tx) => take(deps, tx, effect, requestId));
 }
 
-/** Steps 2 and 3: runs a taken request and records its outcome. */
+/**
+ * Steps 2 and 3: runs a taken request and records its outcome; `ran` is called when the
+ * executor is done with it, before the record.
+ */
 export async function runTaken(
   deps: AppDeps,
   effect: OutboxEffect,
   { request, command }: TakenExecution,
+  ran?: () => void,
 ): Promise<void> {
   const requestId = request.id;
   const outcome = await deps.executor.run({
@@ -63,6 +67,7 @@ export async function runTaken(
     timeoutMs: command.timeoutSeconds * 1000,
     approved: true,
   });
+  ran?.();
   const output = cleanOutput(deps, command, request.params, outcome.output);
   const error = outcome.error
     ? cleanOutput(deps, command, request.params, outcome.error)

@@ -35,9 +35,9 @@ export interface DispatcherOptions {
   /** Effects handled at once, per lane. Default 8. */
   concurrency?: number;
   /**
-   * Executions running at once (taken, handed to the executor, not yet recorded). Default
-   * the executor's `capacity`, else 32. Past it, approved work waits in the outbox, not yet
-   * `running`.
+   * Executions running at once (taken and not yet returned by the executor; recording the
+   * outcome does not count). Default the executor's `capacity`, else 32. Past it, approved
+   * work waits in the outbox, not yet `running`.
    */
   maxRunning?: number;
   /** Expiry sweep interval, in ms. Default 1000. */
@@ -52,6 +52,8 @@ export class OutboxDispatcher {
   private readonly sweepMs: number;
   /** Executions handed to the executor and not yet recorded. */
   private readonly runs = new Set<Promise<void>>();
+  /** Of `runs`, those the executor still has (the rest are being recorded). */
+  private executing = 0;
   private running = false;
   private readonly lanes: Lane[] = [
     { kinds: WORK, inFlight: new Set() },
@@ -116,7 +118,7 @@ export class OutboxDispatcher {
         this.woken = false;
         for (const lane of this.lanes) {
           let free = this.concurrency - lane.inFlight.size;
-          if (lane.kinds === WORK) free = Math.min(free, this.maxRunning - this.runs.size);
+          if (lane.kinds === WORK) free = Math.min(free, this.maxRunning - this.executing);
           if (free <= 0) continue;
           const now = this.deps.clock.now();
           const claimed = await this.deps.store.claimOutbox(now, free, this.leaseMs, lane.kinds);
@@ -205,12 +207,22 @@ export class OutboxDispatcher {
     taken: TakenExecution,
     renew: NodeJS.Timeout,
   ): Promise<void> {
+    this.executing += 1;
+    let executing = true;
+    // The executor's capacity frees once it is done, not once the outcome is recorded.
+    const ran = () => {
+      if (!executing) return;
+      executing = false;
+      this.executing -= 1;
+      this.wake();
+    };
     try {
-      await runTaken(this.deps, effect, taken);
+      await runTaken(this.deps, effect, taken, ran);
     } catch (err) {
       // Claimed again later, it finds the request `running` and settles it as after a crash.
       await this.retryLater(effect, err);
     } finally {
+      ran();
       clearInterval(renew);
     }
   }
