@@ -16,7 +16,10 @@ import { type Place, processMemory, sleep } from './lib.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 
 /** The V8 flags `npm start` passes (package.json), so the benchmark measures what ships. */
-const START_FLAGS = ['--max-semi-space-size=2'];
+const START_FLAGS = [
+  '--max-semi-space-size=2',
+  ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+];
 
 let built = false;
 /** The node arguments that start the server: the compiled one (built once per run) by default. */
