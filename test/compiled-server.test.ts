@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
+  demoServerEnv,
   killAllServers,
   type ServerProcess,
   startServerProcess,
@@ -31,21 +32,8 @@ describe('the compiled server (dist/main.js)', () => {
     for (const file of ['main.js', 'handler-worker.mjs', 'handler-worker.js']) {
       assert.ok(existsSync(join(ROOT, 'dist', file)), `dist/${file} was built`);
     }
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (!k.startsWith('COUNTERSIGN_') && k !== 'DATABASE_URL' && !k.startsWith('SLACK_')) {
-        env[k] = v;
-      }
-    }
     server = await startServerProcess(
-      (port) => ({
-        ...env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        COUNTERSIGN_CONFIG: join(ROOT, 'examples/demo'),
-        COUNTERSIGN_DATA: dataDir,
-      }),
+      (port) => demoServerEnv(port, dataDir),
       ['--max-semi-space-size=2', 'dist/main.js'],
     );
   });

@@ -35,6 +35,7 @@ import {
   watchPage,
 } from './support/browser.ts';
 import {
+  demoServerEnv,
   killAllServers,
   type ServerProcess,
   startServerProcess,
@@ -69,7 +70,7 @@ describe('the web console in headless Chromium', () => {
     ensureConsoleBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'countersign-console-browser-'));
-    server = await startServerProcess((port) => serverEnv(port, dataDir));
+    server = await startServerProcess((port) => demoServerEnv(port, dataDir));
     browser = await launchChromium();
   });
 
@@ -239,22 +240,6 @@ describe('the web console in headless Chromium', () => {
     assert.deepEqual(problems, []);
   });
 });
-
-function serverEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('COUNTERSIGN_') && k !== 'DATABASE_URL' && !k.startsWith('SLACK_'))
-      env[k] = v;
-  }
-  return {
-    ...env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    COUNTERSIGN_CONFIG: join(ROOT, 'examples/demo'),
-    COUNTERSIGN_DATA: dataDir,
-  };
-}
 
 /** The sign-off kinds a request still lacks, from the API (the demo token of alice). */
 async function requestNeeds(base: string, id: string): Promise<string[]> {

@@ -34,6 +34,7 @@ import {
   watchPage,
 } from './support/browser.ts';
 import {
+  demoServerEnv,
   killAllServers,
   type ServerProcess,
   startServerProcess,
@@ -99,7 +100,7 @@ describe('the web console from the keyboard only', () => {
     ensureConsoleBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     dataDir = mkdtempSync(join(tmpdir(), 'countersign-console-keyboard-'));
-    server = await startServerProcess((port) => serverEnv(port, dataDir));
+    server = await startServerProcess((port) => demoServerEnv(port, dataDir));
     browser = await launchChromium();
   });
 
@@ -299,22 +300,6 @@ describe('the web console from the keyboard only', () => {
     assert.deepEqual(problems, []);
   });
 });
-
-function serverEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('COUNTERSIGN_') && k !== 'DATABASE_URL' && !k.startsWith('SLACK_'))
-      env[k] = v;
-  }
-  return {
-    ...env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    COUNTERSIGN_CONFIG: join(ROOT, 'examples/demo'),
-    COUNTERSIGN_DATA: dataDir,
-  };
-}
 
 interface RequestSeen {
   state: string;

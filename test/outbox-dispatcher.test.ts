@@ -10,6 +10,13 @@ import { afterEach, describe, it } from 'node:test';
 import { OutboxDispatcher } from '../src/app/outbox-dispatcher.ts';
 import type { ExecutionInput, ExecutionOutcome, Executor } from '../src/app/ports.ts';
 import { type Harness, harness } from './support/harness.ts';
+import { waitFor } from './support/wait.ts';
+
+/** Server executions on a busy machine: longer than `waitFor`'s default. */
+const wait = <T>(
+  what: string,
+  probe: () => T | false | undefined | Promise<T | false | undefined>,
+) => waitFor(what, probe, 10_000);
 
 /** Runs through the real executor once the test opens the gate for that request. */
 class GatedExecutor implements Executor {
@@ -36,14 +43,6 @@ class GatedExecutor implements Executor {
       this.waiting.set(requestId, p);
     }
     return p;
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 10_000) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -81,15 +80,15 @@ describe('outbox dispatcher: executions', () => {
     const { gated, approved, state, dispatcher } = await setUp({ concurrency: 1 });
     dispatcher.start();
     const first = await approved('1.4.2');
-    await until('the first is handed over', () => gated.entered.includes(first));
+    await wait('the first is handed over', () => gated.entered.includes(first));
     const second = await approved('1.4.3');
     // The first still runs (its gate is shut), yet the one work slot took the second.
-    await until('the second is handed over', () => gated.entered.includes(second));
+    await wait('the second is handed over', () => gated.entered.includes(second));
     assert.equal(await state(first), 'running');
     assert.equal(await state(second), 'running');
     gated.open(first);
     gated.open(second);
-    await until('both succeed', async () => {
+    await wait('both succeed', async () => {
       const states = [await state(first), await state(second)];
       return states.every((s) => s === 'succeeded');
     });
@@ -99,15 +98,15 @@ describe('outbox dispatcher: executions', () => {
     const { gated, approved, state, dispatcher } = await setUp({ concurrency: 4, maxRunning: 1 });
     dispatcher.start();
     const first = await approved('1.4.2');
-    await until('the first is handed over', () => gated.entered.includes(first));
+    await wait('the first is handed over', () => gated.entered.includes(first));
     const second = await approved('1.4.3');
     await new Promise((r) => setTimeout(r, 300)); // 15 polls
     assert.equal(await state(second), 'approved');
     assert.deepEqual(gated.entered, [first]);
     gated.open(first);
-    await until('the second is handed over', () => gated.entered.includes(second));
+    await wait('the second is handed over', () => gated.entered.includes(second));
     gated.open(second);
-    await until('the second succeeds', async () => (await state(second)) === 'succeeded');
+    await wait('the second succeeds', async () => (await state(second)) === 'succeeded');
     assert.equal(await state(first), 'succeeded');
   });
 
@@ -115,7 +114,7 @@ describe('outbox dispatcher: executions', () => {
     const { gated, approved, state, dispatcher } = await setUp({ concurrency: 1 });
     dispatcher.start();
     const id = await approved('1.4.2');
-    await until('it is handed over', () => gated.entered.includes(id));
+    await wait('it is handed over', () => gated.entered.includes(id));
     let stopped = false;
     const stopping = dispatcher.stop().then(() => {
       stopped = true;

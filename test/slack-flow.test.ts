@@ -17,22 +17,9 @@ import {
   startFakeSlack,
   viewSubmissionBody,
 } from './support/slack.ts';
+import { waitFor } from './support/wait.ts';
 
 const APPROVALS = 'C01APPROVALS';
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 5000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A fake Slack and a harness with Slack mounted on it, for the enclosing describe. */
 function useSlackHarness(): { h: Harness; slack: FakeSlack } {

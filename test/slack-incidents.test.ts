@@ -28,24 +28,11 @@ import {
   startFakeSlack,
   viewSubmissionBody,
 } from './support/slack.ts';
+import { waitFor } from './support/wait.ts';
 
 const OPS = 'C01OPS';
 type Block = { type: string; elements?: Btn[]; accessory?: Btn };
 type Btn = { type: string; action_id: string; value: string };
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 5000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * A fake Slack and a harness with Slack mounted on it. The harness does not (yet) wire

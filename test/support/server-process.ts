@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -33,6 +33,28 @@ export interface ServerProcess {
   output: () => string;
   /** SIGKILL, then waits for the process to be gone. */
   kill(): Promise<void>;
+}
+
+/**
+ * The environment of a server on the demo catalog with its data in `dataDir`: this
+ * process's environment without any Countersign, database or Slack setting, so a test sees
+ * the defaults whatever the shell exports.
+ */
+export function demoServerEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('COUNTERSIGN_') && k !== 'DATABASE_URL' && !k.startsWith('SLACK_')) {
+      env[k] = v;
+    }
+  }
+  return {
+    ...env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    COUNTERSIGN_CONFIG: join(ROOT, 'examples/demo'),
+    COUNTERSIGN_DATA: dataDir,
+  };
 }
 
 export function freePort(): Promise<number> {

@@ -27,6 +27,7 @@ import {
   type SlashCommandFields,
   slashCommandBody,
 } from './slack.ts';
+import { waitFor } from './wait.ts';
 
 export type EnvelopeType = 'events_api' | 'slash_commands' | 'interactive';
 
@@ -229,20 +230,6 @@ function tryParse(text: string): Record<string, unknown> | undefined {
   }
 }
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 5_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** A slash command as Socket Mode carries it: the form's fields as a JSON object of strings. */
 export function slashCommandPayload(f: SlashCommandFields): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(slashCommandBody(f)));
@@ -260,3 +247,5 @@ export function eventsApiPayload(f: {
 }): Record<string, unknown> {
   return JSON.parse(eventCallbackBody(f)) as Record<string, unknown>;
 }
+
+export { waitFor };

@@ -102,16 +102,7 @@ export function useAuditFeed(): Feed {
     const quiet = window.setTimeout(() => {
       if (!frame) backfill();
     }, 700);
-    source.addEventListener('open', () => {
-      if (!closed) setStatus('live');
-    });
-    source.addEventListener('error', () => {
-      if (closed) return;
-      const gone = source.readyState === EventSource.CLOSED;
-      setStatus(gone ? 'closed' : 'reconnecting');
-      // The stream is refused for good (a 401, say): find out whether the session ended.
-      if (gone) void checkSession();
-    });
+    followStatus(source, setStatus, () => closed);
 
     return () => {
       closed = true;
@@ -143,19 +134,29 @@ export function useFeedEvents(onEntry: (e: AuditEntry) => void): FeedStatus {
         // Not an entry: nothing to do.
       }
     });
-    source.addEventListener('open', () => {
-      if (!closed) setStatus('live');
-    });
-    source.addEventListener('error', () => {
-      if (closed) return;
-      const gone = source.readyState === EventSource.CLOSED;
-      setStatus(gone ? 'closed' : 'reconnecting');
-      if (gone) void checkSession();
-    });
+    followStatus(source, setStatus, () => closed);
     return () => {
       closed = true;
       source.close();
     };
   }, []);
   return status;
+}
+
+/** Keeps `setStatus` in step with the stream until `stopped()`. */
+function followStatus(
+  source: EventSource,
+  setStatus: (s: FeedStatus) => void,
+  stopped: () => boolean,
+): void {
+  source.addEventListener('open', () => {
+    if (!stopped()) setStatus('live');
+  });
+  source.addEventListener('error', () => {
+    if (stopped()) return;
+    const gone = source.readyState === EventSource.CLOSED;
+    setStatus(gone ? 'closed' : 'reconnecting');
+    // The stream is refused for good (a 401, say): find out whether the session ended.
+    if (gone) void checkSession();
+  });
 }

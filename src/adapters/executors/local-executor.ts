@@ -69,18 +69,18 @@ export class LocalExecutor implements Executor {
   private readonly keepBytes: number;
   private readonly heapMb: number;
   /** Each worker runs one approved execution and holds the next (see worker-pool.ts). */
-  readonly capacity: number;
+  get capacity(): number {
+    return this.pool.capacity;
+  }
 
   constructor(private readonly options: LocalExecutorOptions) {
     const maxOutputBytes = options.maxOutputBytes ?? 65_536;
     this.keepBytes = 4 * maxOutputBytes;
     this.heapMb = options.workerHeapMb ?? 256;
     const size = options.workers ?? 1;
-    const maxWorkers = Math.max(size, options.maxWorkers ?? 2);
-    this.capacity = 2 * maxWorkers;
     this.pool = new WorkerPool({
       size,
-      maxWorkers,
+      maxWorkers: Math.max(size, options.maxWorkers ?? 2),
       env: { ...process.env, ...options.env },
       heapMb: this.heapMb,
       idleMs: 30_000,

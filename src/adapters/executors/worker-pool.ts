@@ -143,6 +143,15 @@ export class WorkerPool {
     await Promise.all(stopping);
   }
 
+  /** Approved jobs it can hold at once without one waiting for another: running or next. */
+  get capacity(): number {
+    return this.options.maxWorkers * this.queueDepth;
+  }
+
+  private get queueDepth(): number {
+    return this.options.queueDepth ?? 2;
+  }
+
   /** Live workers, for tests and metrics. */
   get workerCount(): number {
     return this.slots.size;
@@ -193,7 +202,7 @@ export class WorkerPool {
 
   /** A ready, busy worker with room in its queue, the one with the fewest jobs. */
   private leastBusy(): Slot | undefined {
-    const depth = this.options.queueDepth ?? 2;
+    const depth = this.queueDepth;
     let best: Slot | undefined;
     for (const slot of this.slots) {
       if (!slot.ready || slot.jobs.length === 0 || slot.jobs.length >= depth) continue;
